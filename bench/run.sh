@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Benchmarks Faultline ingest (and, with --with-queries, search) on SQLite and PostgreSQL, each
+# from a fresh store, and prints a Markdown block for bench/RESULTS.md. See bench/README.md.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bench/run.sh [options]
+  --stores "sqlite postgres"  stores to run, in order (default: both)
+  --duration S                measured seconds per ingest run (default 20)
+  --warmup S                  warm-up seconds before each ingest run (default 5)
+  --concurrency N             connections for the closed-loop runs (default 64)
+  --batch N                   events per request (default 1)
+  --gzip                      gzip every request body
+  --pause S                   idle seconds between runs, so queued work drains (default 5)
+  --with-queries              PostgreSQL only: seed events, then time the search queries
+  --seed-events N             events to seed for the queries (default 1000000)
+  --seed-distinct N           distinct errors among the seeded events (default 5000)
+  --repetitions N             repetitions per query (default 50)
+  --server-dir DIR            use an already published server (faultline.dll) instead of building
+  --keep                      keep the run directory (stores, logs) under bench/.out/
+EOF
+}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/bench/.out"
+stores="sqlite postgres"; duration=20; warmup=5; concurrency=64; batch=1; gzip=(); pause=5
+with_queries=0; seed_events=1000000; seed_distinct=5000; repetitions=50; server_dir=""; keep=0
+command_line="bench/run.sh $*"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stores) stores=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --batch) batch=$2; shift 2 ;;
+    --gzip) gzip=(--gzip); shift ;;
+    --pause) pause=$2; shift 2 ;;
+    --with-queries) with_queries=1; shift ;;
+    --seed-events) seed_events=$2; shift 2 ;;
+    --seed-distinct) seed_distinct=$2; shift 2 ;;
+    --repetitions) repetitions=$2; shift 2 ;;
+    --server-dir) server_dir=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "==> $*" >&2; }
+
+run_dir="$out/run-$(date -u +%Y%m%d-%H%M%S)"
+results="$run_dir/results.jsonl"
+mkdir -p "$run_dir"
+: >"$results"
+
+server_pid=""
+pg_dir=""
+
+stop_server() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=""
+}
+
+stop_postgres() {
+  if [ -n "$pg_dir" ]; then
+    "$root/scripts/postgres.sh" stop "$pg_dir" || true
+  fi
+  pg_dir=""
+}
+
+cleanup() {
+  local rc=$?
+  stop_server
+  stop_postgres
+  if [ "$keep" = 0 ] && [ "$rc" = 0 ]; then
+    # Keep the table and the raw figures; drop stores and server data.
+    find "$run_dir" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} + 2>/dev/null || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+    || shuf -i 20000-40000 -n 1
+}
+
+# Reads one string or number field from the single-line JSON the CLI prints.
+json_field() {
+  sed -n "s/.*\"$1\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p" | head -n 1
+}
+
+# ---- build -------------------------------------------------------------------------------
+if [ -z "$server_dir" ]; then
+  server_dir="$out/server"
+  log "publishing the server (Release) to $server_dir"
+  dotnet publish "$root/src/Faultline" -c Release -o "$server_dir" --nologo -v quiet >&2
+fi
+log "publishing the load generator to $out/bench"
+dotnet publish "$root/bench/Faultline.Bench" -c Release -o "$out/bench" --nologo -v quiet >&2
+bench() { dotnet "$out/bench/faultline-bench.dll" "$@"; }
+server_dll="$server_dir/faultline.dll"
+[ -f "$server_dll" ] || { echo "no $server_dll" >&2; exit 1; }
+
+# ---- one store -------------------------------------------------------------------------
+run_store() {
+  local store=$1 port url key project token="" conn=""
+  port=$(free_port)
+  url="http://127.0.0.1:$port"
+  local env_vars=(
+    "Faultline__Storage__Provider=$store"
+    "Faultline__Ingest__RateLimit__EventsPerSecond=1000000000"
+    "Faultline__Ingest__RateLimit__Burst=1000000000"
+    "Faultline__Bench__DiscardEndpoint=true"
+    "Faultline__PublicUrl=$url"
+    "Logging__LogLevel__Default=Warning"
+    "DOTNET_CLI_TELEMETRY_OPTOUT=1"
+  )
+  case "$store" in
+    sqlite)
+      mkdir -p "$run_dir/sqlite"
+      env_vars+=("Faultline__Storage__Sqlite__Path=$run_dir/sqlite/faultline.db") ;;
+    postgres)
+      pg_dir="$run_dir/postgres"
+      log "starting PostgreSQL in $pg_dir"
+      conn=$("$root/scripts/postgres.sh" start "$pg_dir")
+      env_vars+=("Faultline__Storage__Postgres__ConnectionString=$conn") ;;
+    *) echo "unknown store: $store" >&2; exit 2 ;;
+  esac
+  faultline() { env "${env_vars[@]}" dotnet "$server_dll" "$@"; }
+
+  # On SQLite the CLI must run before the server holds the database; do the same everywhere.
+  log "[$store] creating the project"
+  local project_json
+  project_json=$(faultline create-project --org bench --name bench --json | grep '^{' | tail -n 1)
+  key=$(echo "$project_json" | json_field publicKey)
+  project=$(echo "$project_json" | json_field projectId)
+  [ -n "$key" ] || { echo "create-project printed no publicKey: $project_json" >&2; exit 1; }
+  if [ "$with_queries" = 1 ] && [ "$store" = postgres ]; then
+    faultline create-user --email bench@example.com --password 'bench-password-1' --admin --json >/dev/null
+    token=$(faultline create-token --email bench@example.com --json | grep '^{' | tail -n 1 | json_field token)
+    [ -n "$token" ] || { echo "create-token printed no token" >&2; exit 1; }
+  fi
+
+  log "[$store] starting the server on $url"
+  env "${env_vars[@]}" dotnet "$server_dll" --urls "$url" >"$run_dir/$store-server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "the server exited; its log:" >&2; tail -n 40 "$run_dir/$store-server.log" >&2; exit 1
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/" || true)
+    [ "$code" != "000" ] && break
+    sleep 0.2
+  done
+  sleep 3
+  local idle_kb
+  idle_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status")
+  echo "{\"mode\":\"idle\",\"label\":\"$store\",\"rss_kb\":$idle_kb}" >>"$results"
+  log "[$store] idle RSS $((idle_kb / 1024)) MiB"
+
+  local common=(--url "$url" --key "$key" --server-pid "$server_pid" --label "$store" --json
+                --duration "$duration" --warmup "$warmup" --batch "$batch" "${gzip[@]}")
+
+  log "[$store] discard ceiling: $concurrency connections"
+  bench ingest "${common[@]}" --target discard --concurrency "$concurrency" | tee -a "$results" >/dev/null \
+    || log "[$store] discard run failed"
+  sleep "$pause"
+
+  log "[$store] native ingest: $concurrency connections"
+  local native_line peak half
+  native_line=$(bench ingest "${common[@]}" --target native --concurrency "$concurrency") \
+    || log "[$store] native run failed"
+  echo "$native_line" >>"$results"
+  peak=$(echo "$native_line" | sed -n 's/.*"events_per_second":\([0-9.]*\).*/\1/p')
+  sleep "$pause"
+
+  half=$(awk -v p="${peak:-0}" 'BEGIN { printf "%d", p / 2 }')
+  if [ "$half" -gt 0 ]; then
+    log "[$store] native ingest at half of peak: $half events/s (open loop)"
+    bench ingest "${common[@]}" --target native --concurrency "$concurrency" --rate "$half" | tee -a "$results" >/dev/null \
+      || log "[$store] half-load run failed"
+  else
+    log "[$store] native ingest accepted nothing: skipping the half-load run"
+  fi
+
+  if [ "$with_queries" = 1 ] && [ "$store" = postgres ]; then
+    sleep "$pause"
+    log "[$store] seeding $seed_events events over 7 days ($seed_distinct distinct errors)"
+    bench seed --url "$url" --key "$key" --server-pid "$server_pid" --label "$store" --json \
+      --events "$seed_events" --distinct "$seed_distinct" | tee -a "$results" >/dev/null \
+      || log "[$store] seeding failed"
+    sleep "$pause"
+    log "[$store] timing queries ($repetitions repetitions each)"
+    bench query --url "$url" --token "$token" --project "$project" --repetitions "$repetitions" \
+      --label "$store" --json | tee -a "$results" >/dev/null \
+      || log "[$store] query run failed (or some answers were not 200)"
+  fi
+
+  stop_server
+  stop_postgres
+}
+
+for store in $stores; do
+  run_store "$store"
+done
+
+log "results: $results"
+bench table --input "$results" --command "$command_line" | tee "$run_dir/results.md"

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Authentication;
+
+namespace Faultline.Accounts;
+
+public static class AccountsExtensions
+{
+    public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<FaultlineOptions>()
+            .Bind(builder.Configuration.GetSection(FaultlineOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AccountService>();
+        builder.Services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        return builder;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics.Metrics;
+
+namespace Faultline.Operations;
+
+/// <summary>Faultline's own instruments on one <see cref="Meter"/>; exporters (Prometheus, OTLP) read them.</summary>
+public sealed class FaultlineMetrics
+{
+    public const string MeterName = "Faultline";
+
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _stored;
+    private readonly Counter<long> _storeErrors;
+    private readonly Histogram<double> _commitSeconds;
+    private readonly Histogram<long> _batchSize;
+    private readonly UpDownCounter<long> _queueDepth;
+
+    public FaultlineMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _accepted = meter.CreateCounter<long>("faultline.events.accepted", "{event}", "Events acknowledged to clients, by endpoint.");
+        _rejected = meter.CreateCounter<long>("faultline.events.rejected", "{event}", "Requests or events refused, by endpoint and reason.");
+        _stored = meter.CreateCounter<long>("faultline.events.stored", "{event}", "Events newly stored (duplicates excluded).");
+        _storeErrors = meter.CreateCounter<long>("faultline.store.errors", "{error}", "Batches the store failed to commit.");
+        _commitSeconds = meter.CreateHistogram<double>("faultline.writer.commit.duration", "s", "Time to commit one batch.");
+        _batchSize = meter.CreateHistogram<long>("faultline.writer.batch.size", "{event}", "Events per committed batch.");
+        _queueDepth = meter.CreateUpDownCounter<long>("faultline.writer.queue.depth", "{request}", "Requests waiting for the writer.");
+    }
+
+    public void Accepted(string endpoint, int count) =>
+        _accepted.Add(count, new KeyValuePair<string, object?>("endpoint", endpoint));
+
+    public void Rejected(string endpoint, string reason, int count = 1) =>
+        _rejected.Add(count, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("reason", reason));
+
+    public void BatchCommitted(int events, int stored, TimeSpan elapsed)
+    {
+        _batchSize.Record(events);
+        _stored.Add(stored);
+        _commitSeconds.Record(elapsed.TotalSeconds);
+    }
+
+    public void StoreError() => _storeErrors.Add(1);
+
+    public void QueueDepth(int delta) => _queueDepth.Add(delta);
+}

@@ -1,0 +1,40 @@
+using Scalar.AspNetCore;
+
+namespace Faultline.Operations;
+
+public static class OperationsExtensions
+{
+    public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<FaultlineMetrics>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Faultline API";
+                document.Info.Description = "Native ingest and the query API. See docs/api.md.";
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer(RequestBodyDocumentation.TransformAsync);
+        });
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+
+    public static WebApplication UseOperations(this WebApplication app)
+    {
+        // Unhandled exceptions become ProblemDetails without internals; client mistakes are 4xx before this.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi("/api/openapi.json");
+        app.MapScalarApiReference("/api/docs", options => options.WithOpenApiRoutePattern("/api/openapi.json").WithTitle("Faultline API"));
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Faultline.Operations;
+using Faultline.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Faultline.Pipeline;
+
+/// <summary>
+/// The single batching writer: requests hand their events over and wait; the writer commits many
+/// requests' events in one transaction and only then completes them (group commit). An answered
+/// request is therefore durable.
+/// </summary>
+public sealed partial class EventWriter : BackgroundService
+{
+    private readonly Channel<WriteRequest> _queue;
+    private readonly IEventStore _store;
+    private readonly IEnumerable<ICommittedBatchObserver> _observers;
+    private readonly FaultlineMetrics _metrics;
+    private readonly ILogger<EventWriter> _logger;
+    private readonly int _maxBatchEvents;
+
+    public EventWriter(IEventStore store, IEnumerable<ICommittedBatchObserver> observers, IOptions<PipelineOptions> options, FaultlineMetrics metrics, ILogger<EventWriter> logger)
+    {
+        _store = store;
+        _observers = observers;
+        _metrics = metrics;
+        _logger = logger;
+        _maxBatchEvents = options.Value.MaxBatchEvents;
+        _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Completes once the events are committed; throws <see cref="WriterUnavailableException"/> when shutting down.</summary>
+    public async Task<BatchWriteResult> WriteAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
+    {
+        var request = new WriteRequest(events);
+        try
+        {
+            await _queue.Writer.WriteAsync(request, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new WriterUnavailableException("The server is shutting down.");
+        }
+        _metrics.QueueDepth(1);
+        // Not cancellable once queued: the client may go away, the write still happens.
+        return await request.Completion.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<WriteRequest>();
+        // Reads until the channel is completed in StopAsync, so a stop drains the queue instead of dropping it.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            var eventCount = 0;
+            while (eventCount < _maxBatchEvents && _queue.Reader.TryRead(out var request))
+            {
+                batch.Add(request);
+                eventCount += request.Events.Count;
+            }
+            _metrics.QueueDepth(-batch.Count);
+            await CommitAsync(batch, eventCount);
+        }
+    }
+
+    private async Task CommitAsync(List<WriteRequest> batch, int eventCount)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var events = batch.Count == 1 ? batch[0].Events : batch.SelectMany(r => r.Events).ToList();
+            var result = await _store.WriteBatchAsync(events, CancellationToken.None);
+            _metrics.BatchCommitted(eventCount, result.Stored.Count, Stopwatch.GetElapsedTime(started));
+            foreach (var request in batch)
+            {
+                request.Completion.TrySetResult(result);
+            }
+            Publish(result);
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One request's bad data must not fail the others: write each request alone.
+            LogBatchFailed(_logger, batch.Count, e);
+            foreach (var request in batch)
+            {
+                await CommitAsync([request], request.Events.Count);
+            }
+        }
+        catch (Exception e)
+        {
+            _metrics.StoreError();
+            LogWriteFailed(_logger, eventCount, e);
+            batch[0].Completion.TrySetException(new WriterUnavailableException("The event store is unavailable.", e));
+        }
+    }
+
+    private void Publish(BatchWriteResult result)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnCommitted(result);
+            }
+            catch (Exception e)
+            {
+                LogObserverFailed(_logger, observer.GetType().Name, e);
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private sealed record WriteRequest(IReadOnlyList<PreparedEvent> Events)
+    {
+        public TaskCompletionSource<BatchWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Requests} requests failed; retrying each request alone")]
+    private static partial void LogBatchFailed(ILogger logger, int requests, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Events} events failed; the request is answered with 503 and nothing is acknowledged")]
+    private static partial void LogWriteFailed(ILogger logger, int events, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Observer {Observer} failed on a committed batch")]
+    private static partial void LogObserverFailed(ILogger logger, string observer, Exception exception);
+}
+
+/// <summary>The events were not stored (shutting down, store down); the client should retry.</summary>
+public sealed class WriterUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

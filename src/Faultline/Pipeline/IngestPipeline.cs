@@ -1,0 +1,38 @@
+using Faultline.Events;
+using Faultline.Ingest;
+using Faultline.Issues;
+using Faultline.Operations;
+using Faultline.Storage;
+
+namespace Faultline.Pipeline;
+
+/// <summary>
+/// The one path every front door uses after parsing: rate limit, group, serialise, then wait for
+/// the batching writer's commit. Nothing is acknowledged before that commit.
+/// </summary>
+public sealed class IngestPipeline(EventWriter writer, ProjectRateLimiter rateLimiter, FaultlineMetrics metrics, TimeProvider time)
+{
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    public async Task<IReadOnlyList<Guid>> IngestAsync(ProjectKeyRecord key, IReadOnlyList<FaultlineEvent> events, DateTimeOffset receivedAt, string endpoint, CancellationToken cancellationToken)
+    {
+        if (rateLimiter.TryAcquire(key, events.Count) is { } retryAfter)
+        {
+            metrics.Rejected(endpoint, "rate_limited", events.Count);
+            throw new IngestRejectedException(StatusCodes.Status429TooManyRequests, "rate_limited",
+                $"Project key rate limit exceeded; retry after {Math.Ceiling(retryAfter.TotalSeconds)} seconds.")
+            { RetryAfter = retryAfter };
+        }
+        var prepared = new List<PreparedEvent>(events.Count);
+        foreach (var e in events)
+        {
+            prepared.Add(Prepare(key.ProjectId, e, receivedAt));
+        }
+        await writer.WriteAsync(prepared, cancellationToken);
+        metrics.Accepted(endpoint, events.Count);
+        return events.Select(e => e.EventId).ToList();
+    }
+
+    public static PreparedEvent Prepare(long projectId, FaultlineEvent e, DateTimeOffset receivedAt) =>
+        new(projectId, e, Fingerprinter.Compute(e), IssueSummary.Title(e), IssueSummary.Culprit(e), receivedAt, EventJson.Serialize(e));
+}

@@ -1,0 +1,32 @@
+using Faultline.Accounts;
+using Faultline.Cli;
+using Faultline.Ingest;
+using Faultline.Issues;
+using Faultline.Operations;
+using Faultline.Storage;
+
+if (FaultlineCommandLine.IsAdminCommand(args))
+{
+    return await FaultlineCommandLine.RunAsync(args);
+}
+
+var builder = WebApplication.CreateBuilder(FaultlineCommandLine.ServerArguments(args));
+builder.AddStorage();
+builder.AddStorageMaintenance();
+builder.AddAccounts();
+builder.AddIngest();
+builder.AddOperations();
+
+var app = builder.Build();
+app.UseOperations();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapIngest();
+app.MapQueryApi();
+app.MapOperations();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point type, public so integration tests can host the server.</summary>
+public partial class Program;

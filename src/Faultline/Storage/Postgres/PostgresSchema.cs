@@ -1,0 +1,107 @@
+namespace Faultline.Storage.Postgres;
+
+/// <summary>Versioned schema for PostgreSQL. Append new versions; never edit an applied one.</summary>
+internal static class PostgresSchema
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            CREATE TABLE organizations (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                slug text NOT NULL UNIQUE,
+                name text NOT NULL,
+                created_at timestamptz NOT NULL);
+            CREATE TABLE users (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                email text NOT NULL UNIQUE,
+                password_hash text NOT NULL,
+                is_admin boolean NOT NULL,
+                created_at timestamptz NOT NULL);
+            CREATE TABLE memberships (
+                organization_id bigint NOT NULL REFERENCES organizations(id),
+                user_id bigint NOT NULL REFERENCES users(id),
+                role text NOT NULL,
+                PRIMARY KEY (organization_id, user_id));
+            CREATE INDEX ix_memberships_user ON memberships (user_id);
+            CREATE TABLE projects (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id bigint NOT NULL REFERENCES organizations(id),
+                name text NOT NULL,
+                slug text NOT NULL,
+                created_at timestamptz NOT NULL,
+                UNIQUE (organization_id, slug));
+            CREATE TABLE project_keys (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                project_id bigint NOT NULL REFERENCES projects(id),
+                public_key text NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL,
+                revoked_at timestamptz,
+                rate_limit_per_second double precision);
+            CREATE TABLE api_tokens (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                user_id bigint NOT NULL REFERENCES users(id),
+                name text NOT NULL,
+                token_hash text NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL,
+                last_used_at timestamptz,
+                revoked_at timestamptz);
+            CREATE TABLE issues (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                project_id bigint NOT NULL REFERENCES projects(id),
+                fingerprint text NOT NULL,
+                title text NOT NULL,
+                culprit text,
+                level smallint NOT NULL,
+                status smallint NOT NULL DEFAULT 0,
+                regressed boolean NOT NULL DEFAULT false,
+                reviewed boolean NOT NULL DEFAULT false,
+                times_seen bigint NOT NULL,
+                first_seen timestamptz NOT NULL,
+                last_seen timestamptz NOT NULL,
+                resolved_at timestamptz,
+                regressed_at timestamptz,
+                UNIQUE (project_id, fingerprint));
+            CREATE INDEX ix_issues_last_seen ON issues (project_id, last_seen DESC, id DESC);
+            CREATE INDEX ix_issues_first_seen ON issues (project_id, first_seen DESC, id DESC);
+            CREATE INDEX ix_issues_times_seen ON issues (project_id, times_seen DESC, id DESC);
+
+            -- Event ids are unique per project across all partitions; a partitioned table cannot
+            -- enforce that itself, so this small table does (and finds an event's partition).
+            CREATE TABLE event_ids (
+                project_id bigint NOT NULL,
+                event_id uuid NOT NULL,
+                received_at timestamptz NOT NULL,
+                PRIMARY KEY (project_id, event_id));
+
+            CREATE TABLE events (
+                project_id bigint NOT NULL,
+                event_id uuid NOT NULL,
+                issue_id bigint NOT NULL,
+                received_at timestamptz NOT NULL,
+                timestamp timestamptz NOT NULL,
+                level smallint NOT NULL,
+                environment text,
+                release text,
+                logger text,
+                message text,
+                exception_type text,
+                exception_value text,
+                tags jsonb NOT NULL,
+                payload jsonb NOT NULL,
+                -- Punctuation becomes spaces so System.TimeoutException is found by "TimeoutException".
+                search tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(
+                    coalesce(message, '') || ' ' || coalesce(exception_type, '') || ' ' || coalesce(exception_value, ''),
+                    '[^[:alnum:]]+', ' ', 'g'))) STORED
+            ) PARTITION BY RANGE (received_at);
+            -- Rows outside every daily partition land here rather than fail the batch.
+            CREATE TABLE events_default PARTITION OF events DEFAULT;
+            CREATE INDEX ix_events_project_time ON events (project_id, timestamp DESC, event_id DESC);
+            CREATE INDEX ix_events_issue_time ON events (issue_id, timestamp DESC, event_id DESC);
+            CREATE INDEX ix_events_level ON events (project_id, level, timestamp);
+            CREATE INDEX ix_events_environment ON events (project_id, environment, timestamp);
+            CREATE INDEX ix_events_release ON events (project_id, release, timestamp);
+            CREATE INDEX ix_events_search ON events USING gin (search);
+            CREATE INDEX ix_events_tags ON events USING gin (tags jsonb_path_ops);
+            """),
+    ];
+}

@@ -1,0 +1,105 @@
+namespace Faultline.Storage.Sqlite;
+
+/// <summary>Versioned schema for SQLite. Append new versions; never edit an applied one.</summary>
+internal static class SqliteSchema
+{
+    // Timestamps are Unix milliseconds (INTEGER): they sort and compare exactly, unlike text forms.
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            CREATE TABLE organizations (
+                id INTEGER PRIMARY KEY,
+                slug TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE users (
+                id INTEGER PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                password_hash TEXT NOT NULL,
+                is_admin INTEGER NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE memberships (
+                organization_id INTEGER NOT NULL REFERENCES organizations(id),
+                user_id INTEGER NOT NULL REFERENCES users(id),
+                role TEXT NOT NULL,
+                PRIMARY KEY (organization_id, user_id));
+            CREATE INDEX ix_memberships_user ON memberships (user_id);
+            CREATE TABLE projects (
+                id INTEGER PRIMARY KEY,
+                organization_id INTEGER NOT NULL REFERENCES organizations(id),
+                name TEXT NOT NULL,
+                slug TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                UNIQUE (organization_id, slug));
+            CREATE TABLE project_keys (
+                id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                public_key TEXT NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                revoked_at INTEGER,
+                rate_limit_per_second REAL);
+            CREATE TABLE api_tokens (
+                id INTEGER PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users(id),
+                name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                last_used_at INTEGER,
+                revoked_at INTEGER);
+            CREATE TABLE issues (
+                id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                fingerprint TEXT NOT NULL,
+                title TEXT NOT NULL,
+                culprit TEXT,
+                level INTEGER NOT NULL,
+                status INTEGER NOT NULL DEFAULT 0,
+                regressed INTEGER NOT NULL DEFAULT 0,
+                reviewed INTEGER NOT NULL DEFAULT 0,
+                times_seen INTEGER NOT NULL,
+                first_seen INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                resolved_at INTEGER,
+                regressed_at INTEGER,
+                UNIQUE (project_id, fingerprint));
+            CREATE INDEX ix_issues_last_seen ON issues (project_id, last_seen DESC, id DESC);
+            CREATE INDEX ix_issues_first_seen ON issues (project_id, first_seen DESC, id DESC);
+            CREATE INDEX ix_issues_times_seen ON issues (project_id, times_seen DESC, id DESC);
+            CREATE TABLE events (
+                row_id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL,
+                event_id TEXT NOT NULL,
+                issue_id INTEGER NOT NULL,
+                received_at INTEGER NOT NULL,
+                timestamp INTEGER NOT NULL,
+                level INTEGER NOT NULL,
+                environment TEXT,
+                release TEXT,
+                logger TEXT,
+                message TEXT,
+                exception_type TEXT,
+                exception_value TEXT,
+                tags TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                UNIQUE (project_id, event_id));
+            CREATE INDEX ix_events_project_time ON events (project_id, timestamp DESC, event_id DESC);
+            CREATE INDEX ix_events_issue_time ON events (issue_id, timestamp DESC, event_id DESC);
+            CREATE INDEX ix_events_level ON events (project_id, level, timestamp);
+            CREATE INDEX ix_events_environment ON events (project_id, environment, timestamp);
+            CREATE INDEX ix_events_release ON events (project_id, release, timestamp);
+            CREATE INDEX ix_events_received ON events (received_at);
+            -- Full-text index over message and exception, kept in step with events by triggers.
+            CREATE VIRTUAL TABLE events_fts USING fts5(
+                message, exception_type, exception_value,
+                content='events', content_rowid='row_id', tokenize='unicode61');
+            CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+                INSERT INTO events_fts (rowid, message, exception_type, exception_value)
+                VALUES (new.row_id, new.message, new.exception_type, new.exception_value);
+            END;
+            CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+                INSERT INTO events_fts (events_fts, rowid, message, exception_type, exception_value)
+                VALUES ('delete', old.row_id, old.message, old.exception_type, old.exception_value);
+            END;
+            """),
+    ];
+}

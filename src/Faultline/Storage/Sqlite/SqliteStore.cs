@@ -1,0 +1,121 @@
+using System.Data.Common;
+using Faultline.Search;
+using Microsoft.Data.Sqlite;
+
+namespace Faultline.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode with full fsync, so a committed batch survives
+/// a crash or power loss. The single batching writer is its only heavy writer.
+/// </summary>
+public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore
+{
+    private readonly string _connectionString;
+
+    public SqliteStore(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        // synchronous=FULL: an acknowledged event must survive power loss, not only a process crash.
+        await using var pragma = connection.Command(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        // BEGIN IMMEDIATE takes the write lock first, so two processes migrating at once run one after the other.
+        await using (var begin = connection.Command("BEGIN IMMEDIATE"))
+        {
+            await begin.ExecuteNonQueryAsync(cancellationToken);
+        }
+        try
+        {
+            await using (var create = connection.Command(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+            var applied = new HashSet<long>();
+            await using (var select = connection.Command("SELECT version FROM schema_migrations"))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    applied.Add(reader.GetInt64(0));
+                }
+            }
+            var done = new List<int>();
+            foreach (var (version, sql) in SqliteSchema.Migrations)
+            {
+                if (applied.Contains(version))
+                {
+                    continue;
+                }
+                await using (var migrate = connection.Command(sql))
+                {
+                    await migrate.ExecuteNonQueryAsync(cancellationToken);
+                }
+                await using (var record = connection.Command("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)"))
+                {
+                    await record.With("@v", version).With("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()).ExecuteNonQueryAsync(cancellationToken);
+                }
+                done.Add(version);
+            }
+            await using (var commit = connection.Command("COMMIT"))
+            {
+                await commit.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return done;
+        }
+        catch
+        {
+            await using var rollback = connection.Command("ROLLBACK");
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    public Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenAsync(cancellationToken);
+
+    protected override object Db(DateTimeOffset value) => Ms(value);
+
+    protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => FromMs(reader.GetInt64(ordinal));
+
+    protected override ISearchDialect SearchDialect => SqliteSearchDialect.Instance;
+
+    protected override object DbEventId(Guid eventId) => eventId.ToString("N");
+
+    protected override Guid ReadEventId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "N");
+
+    protected override string BucketExpression => "(e.timestamp - @since) / @interval";
+
+    protected override object DbInterval(TimeSpan interval) => (long)interval.TotalMilliseconds;
+
+    private static long Ms(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset FromMs(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
+
+    private static DateTimeOffset? FromMs(long? value) => value is { } v ? FromMs(v) : null;
+}

@@ -1,0 +1,49 @@
+using Faultline.Storage.Postgres;
+using Faultline.Storage.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Faultline.Storage;
+
+public static class StorageExtensions
+{
+    public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>()
+            .Bind(builder.Configuration.GetSection(StorageOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.Provider != "postgres" || !string.IsNullOrWhiteSpace(o.Postgres.ConnectionString),
+                "Faultline:Storage:Postgres:ConnectionString is required when the provider is postgres.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<IFaultlineStore>(services => CreateStore(services));
+        builder.Services.AddSingleton<IAccountStore>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton<IEventStore>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton<IIssueStore>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton<ISchemaMigrator>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>Applies migrations and prepares partitions before the server accepts requests, then keeps partitions ahead.</summary>
+    public static IHostApplicationBuilder AddStorageMaintenance(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHostedService<StorageMaintenance>();
+        return builder;
+    }
+
+    private static IFaultlineStore CreateStore(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        if (options.Provider == "postgres")
+        {
+            var dataSource = new NpgsqlDataSourceBuilder(options.Postgres.ConnectionString).Build();
+            return new PostgresStore(dataSource);
+        }
+        var environment = services.GetRequiredService<IHostEnvironment>();
+        var path = Path.IsPathRooted(options.Sqlite.Path)
+            ? options.Sqlite.Path
+            : Path.Combine(environment.ContentRootPath, options.Sqlite.Path);
+        return new SqliteStore(path);
+    }
+}
