@@ -56,7 +56,7 @@ public static partial class Fingerprinter
             }
             else
             {
-                parts.Add(element!);
+                parts.Add("fingerprint:" + element);
             }
         }
 

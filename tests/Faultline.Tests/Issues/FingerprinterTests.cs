@@ -115,6 +115,15 @@ public class FingerprinterTests
     }
 
     [Fact]
+    public void Parts_are_delimited_so_text_shifted_between_parts_does_not_collide()
+    {
+        var first = Event() with { Fingerprint = ["a", "fingerprint:b"] };
+        var second = Event() with { Fingerprint = ["afingerprint:", "b"] };
+
+        Assert.NotEqual(Fingerprinter.Compute(first), Fingerprinter.Compute(second));
+    }
+
+    [Fact]
     public void Message_only_events_with_different_numbers_and_uuids_group_together()
     {
         var first = Event() with { Message = "Timeout after 3000 ms for order 4f9c2e1a-3b7d-4c1e-9a2f-0e8d7c6b5a41" };
@@ -232,6 +241,20 @@ public class FingerprinterTests
 
         Assert.Equal(["exception-type:TypeError", "frame:/static/app.<hash>.js|handleClick"], Fingerprinter.Components(cdn));
         Assert.Equal(Fingerprinter.Compute(cdn), Fingerprinter.Compute(local));
+    }
+
+    [Theory]
+    [InlineData("https://cdn.example.com/assets/index-Bx1L2k9Q.js", "/assets/index-<hash>.js")]
+    [InlineData("/static/js/main.a1b2c3d4.chunk.js", "/static/js/main.<hash>.chunk.js")]
+    [InlineData("webpack:///./src/cart.js", "/./src/cart.js")]
+    [InlineData("https://example.com", null)]
+    [InlineData("vendor/jquery-3.6.0.min.js", "vendor/jquery-3.6.0.min.js")]
+    [InlineData(@"C:\build\src\cart.js", "C:/build/src/cart.js")]
+    public void Filenames_are_normalised_before_they_count(string filename, string? expected)
+    {
+        var e = Event(Exception("TypeError", "boom", new StackFrame { Filename = filename, Function = "addItem", InApp = true }));
+
+        Assert.Equal($"frame:{expected}|addItem", Fingerprinter.Components(e)[1]);
     }
 
     [Fact]

@@ -96,7 +96,8 @@ public class IssueSummaryTests
         var e = Event(Thrown(
             new StackFrame { Module = "MyApp.Api.OrdersController", Function = "Post", InApp = true },
             new StackFrame { Module = "MyApp.Orders.OrderService", Function = "PlaceOrder", InApp = true },
-            new StackFrame { Module = "System.Linq.Enumerable", Function = "First", InApp = false }));
+            new StackFrame { Module = "System.Linq.Enumerable", Function = "First", InApp = false },
+            new StackFrame { Module = "Newtonsoft.Json.JsonConvert", Function = "Deserialize", InApp = null }));
 
         Assert.Equal("MyApp.Orders.OrderService in PlaceOrder", IssueSummary.Culprit(e));
     }
