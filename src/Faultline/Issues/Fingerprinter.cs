@@ -13,6 +13,10 @@ namespace Faultline.Issues;
 /// </summary>
 public static partial class Fingerprinter
 {
+    // Normalising costs about a microsecond per placeholder; text past this point rarely tells groups apart,
+    // and a megabyte of "1 2 3 ..." in one event must not stall ingestion.
+    private const int MaxNormalisedLength = 8 * 1024;
+
     /// <summary>
     /// Returns a stable grouping key: 32 lowercase hex chars (first 16 bytes of SHA-256 over the contributing parts).
     /// </summary>
@@ -88,7 +92,7 @@ public static partial class Fingerprinter
             // The value holds ids and amounts that differ per occurrence; the call site is the better key when known.
             if (!anyFrame && !string.IsNullOrWhiteSpace(exception.Value))
             {
-                parts.Add("exception-value:" + MessageNormalizer.Normalize(exception.Value));
+                parts.Add("exception-value:" + NormaliseText(exception.Value));
             }
 
             parts.AddRange(framesPerException[i]);
@@ -106,11 +110,14 @@ public static partial class Fingerprinter
         }
         else if (!string.IsNullOrWhiteSpace(e.Message))
         {
-            parts.Add("message:" + MessageNormalizer.Normalize(e.Message));
+            parts.Add("message:" + NormaliseText(e.Message));
         }
 
         return parts;
     }
+
+    private static string NormaliseText(string text) =>
+        MessageNormalizer.Normalize(text.Length <= MaxNormalisedLength ? text : text[..MaxNormalisedLength]);
 
     private static List<string> ContributingFrames(ExceptionInfo exception)
     {

@@ -8,21 +8,14 @@ public class FingerprinterTests
     private const string OrderError = "System.InvalidOperationException";
 
     [Fact]
-    public void Key_is_32_lowercase_hex_characters()
-    {
-        var key = Fingerprinter.Compute(Event(Exception(OrderError, "Boom", Frame("MyApp.Orders", "PlaceOrder", 10, inApp: true))));
-
-        Assert.Matches("^[0-9a-f]{32}$", key);
-    }
-
-    [Fact]
     public void Same_exception_from_same_call_site_with_different_line_numbers_groups_together()
     {
         var first = Event(Exception(OrderError, "Order 17 not found",
-            Frame("MyApp.Api", "Post", 12, inApp: true), Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
+            App("MyApp.Api", "Post", 12), App("MyApp.Orders", "PlaceOrder", 40)));
         var second = Event(Exception(OrderError, "Order 99 not found",
-            Frame("MyApp.Api", "Post", 15, inApp: true) with { Colno = 8 }, Frame("MyApp.Orders", "PlaceOrder", 57, inApp: true)));
+            App("MyApp.Api", "Post", 15) with { Colno = 8 }, App("MyApp.Orders", "PlaceOrder", 57)));
 
+        Assert.Matches("^[0-9a-f]{32}$", Fingerprinter.Compute(first));
         Assert.Equal(Fingerprinter.Compute(first), Fingerprinter.Compute(second));
         Assert.Equal(
             ["exception-type:" + OrderError, "frame:MyApp.Api|Post", "frame:MyApp.Orders|PlaceOrder"],
@@ -32,8 +25,8 @@ public class FingerprinterTests
     [Fact]
     public void Different_in_app_function_produces_a_different_key()
     {
-        var placeOrder = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
-        var cancelOrder = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders", "CancelOrder", 40, inApp: true)));
+        var placeOrder = Event(Exception(OrderError, "Boom", App("MyApp.Orders", "PlaceOrder", 40)));
+        var cancelOrder = Event(Exception(OrderError, "Boom", App("MyApp.Orders", "CancelOrder", 40)));
 
         Assert.NotEqual(Fingerprinter.Compute(placeOrder), Fingerprinter.Compute(cancelOrder));
     }
@@ -41,8 +34,8 @@ public class FingerprinterTests
     [Fact]
     public void Different_exception_type_at_the_same_call_site_produces_a_different_key()
     {
-        var invalid = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
-        var timeout = Event(Exception("System.TimeoutException", "Boom", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
+        var invalid = Event(Exception(OrderError, "Boom", App("MyApp.Orders", "PlaceOrder", 40)));
+        var timeout = Event(Exception("System.TimeoutException", "Boom", App("MyApp.Orders", "PlaceOrder", 40)));
 
         Assert.NotEqual(Fingerprinter.Compute(invalid), Fingerprinter.Compute(timeout));
     }
@@ -52,11 +45,11 @@ public class FingerprinterTests
     {
         var onKestrel = Event(Exception(OrderError, "Boom",
             Frame("Microsoft.AspNetCore.Server.Kestrel", "ProcessRequests", null, inApp: false),
-            Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true),
+            App("MyApp.Orders", "PlaceOrder", 40),
             Frame("System.Linq.Enumerable", "First", null, inApp: false)));
         var onIis = Event(Exception(OrderError, "Boom",
             Frame("Microsoft.AspNetCore.Server.IIS", "HandleRequest", null, inApp: false),
-            Frame("MyApp.Orders", "PlaceOrder", 41, inApp: true),
+            App("MyApp.Orders", "PlaceOrder", 41),
             Frame("System.Linq.Enumerable", "Single", null, inApp: null)));
 
         Assert.Equal(Fingerprinter.Compute(onKestrel), Fingerprinter.Compute(onIis));
@@ -76,23 +69,17 @@ public class FingerprinterTests
     [Fact]
     public void Custom_fingerprint_replaces_the_default_grouping()
     {
-        var first = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true))) with
-        {
-            Fingerprint = ["payment-gateway-down"],
-        };
-        var second = Event(Exception("System.Net.Http.HttpRequestException", "502", Frame("MyApp.Pay", "Charge", 9, inApp: true))) with
-        {
-            Fingerprint = ["payment-gateway-down"],
-        };
+        var first = Event(Exception(OrderError, "Boom", App("MyApp.Orders", "PlaceOrder", 40))) with { Fingerprint = ["gateway-down"] };
+        var second = Event(Exception("HttpRequestException", "502", App("MyApp.Pay", "Charge", 9))) with { Fingerprint = ["gateway-down"] };
 
-        Assert.Equal(["fingerprint:payment-gateway-down"], Fingerprinter.Components(first));
+        Assert.Equal(["fingerprint:gateway-down"], Fingerprinter.Components(first));
         Assert.Equal(Fingerprinter.Compute(first), Fingerprinter.Compute(second));
     }
 
     [Fact]
     public void Default_variable_in_fingerprint_extends_the_default_grouping()
     {
-        var plain = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
+        var plain = Event(Exception(OrderError, "Boom", App("MyApp.Orders", "PlaceOrder", 40)));
         var tenantA = plain with { Fingerprint = ["{{ default }}", "tenant-a"] };
         var tenantASpelledTight = plain with { Fingerprint = ["{{default}}", "tenant-a"] };
         var tenantB = plain with { Fingerprint = ["{{ default }}", "tenant-b"] };
@@ -106,21 +93,15 @@ public class FingerprinterTests
     }
 
     [Fact]
-    public void Fingerprint_text_never_collides_with_a_message()
+    public void Fingerprint_text_never_collides_with_a_message_or_with_text_shifted_between_parts()
     {
         var byMessage = Event() with { Message = "boom" };
         var byFingerprint = Event() with { Fingerprint = ["message:boom"] };
+        var split = Event() with { Fingerprint = ["a", "fingerprint:b"] };
+        var shifted = Event() with { Fingerprint = ["afingerprint:", "b"] };
 
         Assert.NotEqual(Fingerprinter.Compute(byMessage), Fingerprinter.Compute(byFingerprint));
-    }
-
-    [Fact]
-    public void Parts_are_delimited_so_text_shifted_between_parts_does_not_collide()
-    {
-        var first = Event() with { Fingerprint = ["a", "fingerprint:b"] };
-        var second = Event() with { Fingerprint = ["afingerprint:", "b"] };
-
-        Assert.NotEqual(Fingerprinter.Compute(first), Fingerprinter.Compute(second));
+        Assert.NotEqual(Fingerprinter.Compute(split), Fingerprinter.Compute(shifted));
     }
 
     [Fact]
@@ -164,8 +145,8 @@ public class FingerprinterTests
     public void Synthetic_mechanism_ignores_the_exception_type()
     {
         var synthetic = new MechanismInfo { Type = "signalhandler", Synthetic = true };
-        var segfault = Event(Exception("SIGSEGV", null, Frame("app", "render", 3, inApp: true)) with { Mechanism = synthetic });
-        var abort = Event(Exception("SIGABRT", null, Frame("app", "render", 3, inApp: true)) with { Mechanism = synthetic });
+        var segfault = Event(Exception("SIGSEGV", null, App("app", "render", 3)) with { Mechanism = synthetic });
+        var abort = Event(Exception("SIGABRT", null, App("app", "render", 3)) with { Mechanism = synthetic });
 
         Assert.Equal(["frame:app|render"], Fingerprinter.Components(segfault));
         Assert.Equal(Fingerprinter.Compute(segfault), Fingerprinter.Compute(abort));
@@ -174,8 +155,8 @@ public class FingerprinterTests
     [Fact]
     public void Exception_value_counts_only_when_no_frame_contributes()
     {
-        var withFrames = Event(Exception(OrderError, "Order 17 not found", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
-        var withFramesOtherValue = Event(Exception(OrderError, "Stock exhausted", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
+        var withFrames = Event(Exception(OrderError, "Order 17 not found", App("MyApp.Orders", "PlaceOrder", 40)));
+        var withFramesOtherValue = Event(Exception(OrderError, "Stock exhausted", App("MyApp.Orders", "PlaceOrder", 40)));
         var noFrames = Event(Exception(OrderError, "Order 17 not found"));
         var noFramesOtherId = Event(Exception(OrderError, "Order 99 not found"));
         var noFramesOtherText = Event(Exception(OrderError, "Stock exhausted"));
@@ -201,9 +182,9 @@ public class FingerprinterTests
     [Fact]
     public void Async_state_machine_frames_group_with_the_method_they_implement()
     {
-        var sync = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders.OrderService", "PlaceOrder", 40, inApp: true)));
-        var stateMachineType = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders.OrderService+<PlaceOrder>d__5", "MoveNext", 41, inApp: true)));
-        var stateMachineFunction = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders.OrderService", "<PlaceOrder>d__12.MoveNext", 41, inApp: true)));
+        var sync = Event(Exception(OrderError, "Boom", App("MyApp.Orders.OrderService", "PlaceOrder", 40)));
+        var stateMachineType = Event(Exception(OrderError, "Boom", App("MyApp.Orders.OrderService+<PlaceOrder>d__5", "MoveNext", 41)));
+        var stateMachineFunction = Event(Exception(OrderError, "Boom", App("MyApp.Orders.OrderService", "<PlaceOrder>d__12.MoveNext", 41)));
 
         Assert.Equal(Fingerprinter.Compute(sync), Fingerprinter.Compute(stateMachineType));
         Assert.Equal(Fingerprinter.Compute(sync), Fingerprinter.Compute(stateMachineFunction));
@@ -212,8 +193,8 @@ public class FingerprinterTests
     [Fact]
     public void Closure_ordinals_do_not_split_groups()
     {
-        var before = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders+<>c__DisplayClass5_0", "<PlaceOrder>b__0", 9, inApp: true)));
-        var after = Event(Exception(OrderError, "Boom", Frame("MyApp.Orders+<>c__DisplayClass7_1", "<PlaceOrder>b__2", 9, inApp: true)));
+        var before = Event(Exception(OrderError, "Boom", App("MyApp.Orders+<>c__DisplayClass5_0", "<PlaceOrder>b__0", 9)));
+        var after = Event(Exception(OrderError, "Boom", App("MyApp.Orders+<>c__DisplayClass7_1", "<PlaceOrder>b__2", 9)));
 
         Assert.Equal("frame:MyApp.Orders+<>c__DisplayClass|<PlaceOrder>b__", Fingerprinter.Components(before)[1]);
         Assert.Equal(Fingerprinter.Compute(before), Fingerprinter.Compute(after));
@@ -223,10 +204,10 @@ public class FingerprinterTests
     public void Recursive_frames_are_collapsed()
     {
         var shallow = Event(Exception(OrderError, "Boom",
-            Frame("MyApp.Tree", "Walk", 5, inApp: true), Frame("MyApp.Tree", "Visit", 9, inApp: true)));
+            App("MyApp.Tree", "Walk", 5), App("MyApp.Tree", "Visit", 9)));
         var deep = Event(Exception(OrderError, "Boom",
-            Frame("MyApp.Tree", "Walk", 5, inApp: true), Frame("MyApp.Tree", "Walk", 7, inApp: true),
-            Frame("MyApp.Tree", "Walk", 7, inApp: true), Frame("MyApp.Tree", "Visit", 9, inApp: true)));
+            App("MyApp.Tree", "Walk", 5), App("MyApp.Tree", "Walk", 7),
+            App("MyApp.Tree", "Walk", 7), App("MyApp.Tree", "Visit", 9)));
 
         Assert.Equal(Fingerprinter.Compute(shallow), Fingerprinter.Compute(deep));
     }
@@ -279,8 +260,8 @@ public class FingerprinterTests
     public void Every_exception_in_the_chain_contributes_in_order()
     {
         var e = Event(
-            Exception("System.IO.IOException", "disk", Frame("MyApp.Storage", "Write", 3, inApp: true)),
-            Exception(OrderError, "wrapped", Frame("MyApp.Orders", "PlaceOrder", 40, inApp: true)));
+            Exception("System.IO.IOException", "disk", App("MyApp.Storage", "Write", 3)),
+            Exception(OrderError, "wrapped", App("MyApp.Orders", "PlaceOrder", 40)));
 
         Assert.Equal(
             ["exception-type:System.IO.IOException", "frame:MyApp.Storage|Write", "exception-type:" + OrderError, "frame:MyApp.Orders|PlaceOrder"],
@@ -308,6 +289,8 @@ public class FingerprinterTests
 
     private static ExceptionInfo Exception(string type, string? value, params StackFrame[] frames) =>
         new() { Type = type, Value = value, Frames = frames };
+
+    private static StackFrame App(string module, string function, int? line) => Frame(module, function, line, inApp: true);
 
     private static StackFrame Frame(string module, string function, int? line, bool? inApp) =>
         new() { Module = module, Function = function, Lineno = line, InApp = inApp };
