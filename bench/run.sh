@@ -56,6 +56,7 @@ mkdir -p "$run_dir"
 : >"$results"
 
 server_pid=""
+bench_pid=""
 pg_dir=""
 
 stop_server() {
@@ -77,6 +78,10 @@ stop_postgres() {
 
 cleanup() {
   local rc=$?
+  if [ -n "$bench_pid" ]; then
+    kill -TERM "$bench_pid" 2>/dev/null || true
+    wait "$bench_pid" 2>/dev/null || true
+  fi
   stop_server
   stop_postgres
   if [ "$keep" = 0 ] && [ "$rc" = 0 ]; then
@@ -107,6 +112,19 @@ fi
 log "publishing the load generator to $out/bench"
 dotnet publish "$root/bench/Faultline.Bench" -c Release -o "$out/bench" --nologo -v quiet >&2
 bench() { dotnet "$out/bench/faultline-bench.dll" "$@"; }
+
+# Runs one measurement in the background and waits for it, so that Ctrl-C or a TERM reaches the
+# trap at once instead of after the run; appends its JSON line to the results either way.
+measure() {
+  local step=$1; shift
+  local rc=0
+  dotnet "$out/bench/faultline-bench.dll" "$@" >"$run_dir/step.json" &
+  bench_pid=$!
+  wait "$bench_pid" || rc=$?
+  bench_pid=""
+  cat "$run_dir/step.json" >>"$results"
+  [ "$rc" = 0 ] || log "$step: the load generator exited with $rc (failed run or non-2xx answers)"
+}
 server_dll="$server_dir/faultline.dll"
 [ -f "$server_dll" ] || { echo "no $server_dll" >&2; exit 1; }
 
@@ -138,17 +156,19 @@ run_store() {
   faultline() { env "${env_vars[@]}" dotnet "$server_dll" "$@"; }
 
   # On SQLite the CLI must run before the server holds the database; do the same everywhere.
+  # The admin user comes first: an administrator is made a member of organizations created after it.
+  if [ "$with_queries" = 1 ] && [ "$store" = postgres ]; then
+    log "[$store] creating the admin user and an API token"
+    faultline create-user --email bench@example.com --password 'bench-password-1' --admin --json >/dev/null
+    token=$(faultline create-token --email bench@example.com --json | grep '^{' | tail -n 1 | json_field token)
+    [ -n "$token" ] || { echo "create-token printed no token" >&2; exit 1; }
+  fi
   log "[$store] creating the project"
   local project_json
   project_json=$(faultline create-project --org bench --name bench --json | grep '^{' | tail -n 1)
   key=$(echo "$project_json" | json_field publicKey)
   project=$(echo "$project_json" | json_field projectId)
   [ -n "$key" ] || { echo "create-project printed no publicKey: $project_json" >&2; exit 1; }
-  if [ "$with_queries" = 1 ] && [ "$store" = postgres ]; then
-    faultline create-user --email bench@example.com --password 'bench-password-1' --admin --json >/dev/null
-    token=$(faultline create-token --email bench@example.com --json | grep '^{' | tail -n 1 | json_field token)
-    [ -n "$token" ] || { echo "create-token printed no token" >&2; exit 1; }
-  fi
 
   log "[$store] starting the server on $url"
   env "${env_vars[@]}" dotnet "$server_dll" --urls "$url" >"$run_dir/$store-server.log" 2>&1 &
@@ -162,6 +182,9 @@ run_store() {
     sleep 0.2
   done
   sleep 3
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "the server exited after start; its log:" >&2; tail -n 40 "$run_dir/$store-server.log" >&2; exit 1
+  fi
   local idle_kb
   idle_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status")
   echo "{\"mode\":\"idle\",\"label\":\"$store\",\"rss_kb\":$idle_kb}" >>"$results"
@@ -171,23 +194,19 @@ run_store() {
                 --duration "$duration" --warmup "$warmup" --batch "$batch" "${gzip[@]}")
 
   log "[$store] discard ceiling: $concurrency connections"
-  bench ingest "${common[@]}" --target discard --concurrency "$concurrency" | tee -a "$results" >/dev/null \
-    || log "[$store] discard run failed"
+  measure "[$store] discard" ingest "${common[@]}" --target discard --concurrency "$concurrency"
   sleep "$pause"
 
   log "[$store] native ingest: $concurrency connections"
-  local native_line peak half
-  native_line=$(bench ingest "${common[@]}" --target native --concurrency "$concurrency") \
-    || log "[$store] native run failed"
-  echo "$native_line" >>"$results"
-  peak=$(echo "$native_line" | sed -n 's/.*"events_per_second":\([0-9.]*\).*/\1/p')
+  local peak half
+  measure "[$store] native" ingest "${common[@]}" --target native --concurrency "$concurrency"
+  peak=$(sed -n 's/.*"events_per_second":\([0-9.]*\).*/\1/p' "$run_dir/step.json")
   sleep "$pause"
 
   half=$(awk -v p="${peak:-0}" 'BEGIN { printf "%d", p / 2 }')
   if [ "$half" -gt 0 ]; then
     log "[$store] native ingest at half of peak: $half events/s (open loop)"
-    bench ingest "${common[@]}" --target native --concurrency "$concurrency" --rate "$half" | tee -a "$results" >/dev/null \
-      || log "[$store] half-load run failed"
+    measure "[$store] half of peak" ingest "${common[@]}" --target native --concurrency "$concurrency" --rate "$half"
   else
     log "[$store] native ingest accepted nothing: skipping the half-load run"
   fi
@@ -195,14 +214,12 @@ run_store() {
   if [ "$with_queries" = 1 ] && [ "$store" = postgres ]; then
     sleep "$pause"
     log "[$store] seeding $seed_events events over 7 days ($seed_distinct distinct errors)"
-    bench seed --url "$url" --key "$key" --server-pid "$server_pid" --label "$store" --json \
-      --events "$seed_events" --distinct "$seed_distinct" | tee -a "$results" >/dev/null \
-      || log "[$store] seeding failed"
+    measure "[$store] seed" seed --url "$url" --key "$key" --server-pid "$server_pid" --label "$store" --json \
+      --events "$seed_events" --distinct "$seed_distinct"
     sleep "$pause"
     log "[$store] timing queries ($repetitions repetitions each)"
-    bench query --url "$url" --token "$token" --project "$project" --repetitions "$repetitions" \
-      --label "$store" --json | tee -a "$results" >/dev/null \
-      || log "[$store] query run failed (or some answers were not 200)"
+    measure "[$store] queries" query --url "$url" --token "$token" --project "$project" \
+      --repetitions "$repetitions" --label "$store" --json
   fi
 
   stop_server

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Faultline.Bench;
 
 BenchOptions options;
@@ -12,12 +13,15 @@ catch (ArgumentException e)
     return 2;
 }
 
+// Ctrl-C and run.sh's TERM stop the run at once; the in-flight requests are abandoned.
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+void Stop(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     cancel.Cancel();
-};
+}
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 // With --json stdout carries exactly one JSON line; the human summary goes to stderr.
 var human = options.Json ? Console.Error : Console.Out;
