@@ -106,15 +106,15 @@ public sealed partial class EventNormalizer
         Colno = frame.Int("colno"),
         InApp = frame.Bool("in_app"),
         ContextLine = ContextLine(frame.String("context_line")),
-        PreContext = ContextLines(frame, "pre_context"),
-        PostContext = ContextLines(frame, "post_context"),
+        PreContext = ContextLines(frame, "pre_context", closestAtEnd: true),
+        PostContext = ContextLines(frame, "post_context", closestAtEnd: false),
         Package = Short(frame.String("package")),
         InstructionAddr = Short(frame.String("instruction_addr")),
     };
 
     private string? ContextLine(string? line) => line is null ? null : Truncate(line, options.MaxShortFieldLength * 2);
 
-    private List<string>? ContextLines(FieldReader frame, string name)
+    private List<string>? ContextLines(FieldReader frame, string name, bool closestAtEnd)
     {
         if (!frame.Json.TryGetProperty(name, out var list) || list.ValueKind == JsonValueKind.Null)
         {
@@ -125,11 +125,9 @@ public sealed partial class EventNormalizer
             frame.Invalid(name, "expected a list of source lines");
             return null;
         }
-        // Five lines either side is what SDKs send and what the dashboard shows.
-        return list.EnumerateArray()
-            .Select(l => l.ValueKind == JsonValueKind.String ? ContextLine(Clean(l.GetString())) ?? "" : "")
-            .TakeLast(5)
-            .ToList();
+        // Five lines either side is what SDKs send and what the dashboard shows: keep those nearest the crash line.
+        var lines = list.EnumerateArray().Select(l => l.ValueKind == JsonValueKind.String ? ContextLine(Clean(l.GetString())) ?? "" : "");
+        return (closestAtEnd ? lines.TakeLast(5) : lines.Take(5)).ToList();
     }
 
     private List<Breadcrumb> Breadcrumbs(FieldReader reader)

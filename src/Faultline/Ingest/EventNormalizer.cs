@@ -239,7 +239,15 @@ public sealed partial class EventNormalizer(IngestOptions options, bool strict)
 
     private string? Short(string? value) => value is null ? null : Truncate(value, options.MaxShortFieldLength);
 
-    internal static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+    /// <summary>Cuts to at most <paramref name="max"/> characters, never between the two halves of a surrogate pair.</summary>
+    internal static string Truncate(string value, int max)
+    {
+        if (value.Length <= max)
+        {
+            return value;
+        }
+        return char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
+    }
 
     /// <summary>Removes NUL characters: PostgreSQL text and jsonb cannot hold them.</summary>
     internal static string Clean(string? value) =>

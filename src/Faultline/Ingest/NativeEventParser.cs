@@ -12,6 +12,11 @@ public static class NativeEventParser
     /// <summary>Parsed documents; the caller disposes them after normalising.</summary>
     public static List<JsonDocument> Parse(ReadOnlySpan<byte> body, IngestOptions options)
     {
+        // The JSON reader checks string contents only when they are read; a bad byte must be a 400, not a crash later.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw IngestRejectedException.Malformed("The body is not valid UTF-8.");
+        }
         var documents = new List<JsonDocument>();
         try
         {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test suite against real components and ends with one summary line:
+#   N passed, N failed, N skipped
+# Installs what is missing (PostgreSQL via apt-get when run as root) and starts a throwaway
+# PostgreSQL cluster for the run; the .NET tests run against SQLite and PostgreSQL.
+set -uo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+
+work=$(mktemp -d /tmp/faultline-test.XXXXXX)
+chmod 755 "$work" # the postgres user must reach the cluster folder inside it
+cleanup() {
+  "$root/scripts/postgres.sh" stop "$work/postgres" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0; failed=0; skipped=0
+summary() {
+  echo "$passed passed, $failed failed, $skipped skipped"
+}
+
+echo "== Starting PostgreSQL"
+if ! FAULTLINE_TEST_POSTGRES=$("$root/scripts/postgres.sh" start "$work/postgres"); then
+  echo "PostgreSQL could not be started: the PostgreSQL tests cannot run. See the messages above."
+  failed=$((failed + 1)); summary; exit 1
+fi
+export FAULTLINE_TEST_POSTGRES
+
+echo "== Building (Release, warnings are errors)"
+if ! dotnet build Faultline.slnx -c Release -nologo -v quiet; then
+  echo "The build failed."
+  failed=$((failed + 1)); summary; exit 1
+fi
+
+echo "== .NET tests (SQLite and PostgreSQL)"
+dotnet test Faultline.slnx -c Release --no-build -nologo \
+  --logger "trx;LogFileName=dotnet.trx" --logger "console;verbosity=minimal" \
+  --results-directory "$work/results"
+test_status=$?
+
+# Sum the counters of every TRX file the run produced.
+for trx in "$work"/results/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed)))
+  total=$(value total); executed=$(value executed)
+  skipped=$((skipped + total - executed))
+done
+if [ "$test_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test failed without failing tests (a crash or a missing component)."
+  failed=$((failed + 1))
+fi
+
+summary
+[ "$failed" -eq 0 ]
