@@ -26,9 +26,11 @@ public static class FaultlineCommandLine
         var migrate = new Command("migrate", "Apply database migrations and exit") { json };
         migrate.SetAction((parse, ct) => WithServicesAsync(parse, async (services, token) =>
         {
-            var applied = await services.GetRequiredService<ISchemaMigrator>().MigrateAsync(token);
+            var migrator = services.GetRequiredService<ISchemaMigrator>();
+            var applied = await migrator.MigrateAsync(token);
+            await migrator.PrepareAheadAsync(DateTimeOffset.UtcNow, token);
             return Print(parse.GetValue(json), new { applied }, applied.Count == 0 ? "Schema is current." : $"Applied migrations {string.Join(", ", applied)}.");
-        }, ct));
+        }, ct, migrateFirst: false));
 
         var email = new Option<string>("--email") { Description = "The user's email address", Required = true };
         var password = new Option<string>("--password") { Description = "At least 12 characters; prefer --password-stdin in scripts" };
@@ -77,11 +79,16 @@ public static class FaultlineCommandLine
         root.Subcommands.Add(createProject);
         root.Subcommands.Add(createToken);
         root.Subcommands.Add(new Command("serve", "Start the server (the default)"));
+        foreach (var command in root.Subcommands)
+        {
+            // Unknown --Key=value arguments are configuration, as for the server (--Faultline:Storage:Provider=postgres).
+            command.TreatUnmatchedTokensAsErrors = false;
+        }
         return await root.Parse(args).InvokeAsync();
     }
 
     /// <summary>Builds the same configuration and store as the server, migrates, and runs one command.</summary>
-    private static async Task<int> WithServicesAsync(ParseResult parse, Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken cancellationToken)
+    private static async Task<int> WithServicesAsync(ParseResult parse, Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken cancellationToken, bool migrateFirst = true)
     {
         var builder = Host.CreateApplicationBuilder(parse.UnmatchedTokens.ToArray());
         builder.AddStorage();
@@ -89,7 +96,10 @@ public static class FaultlineCommandLine
         using var host = builder.Build();
         try
         {
-            await host.Services.GetRequiredService<ISchemaMigrator>().MigrateAsync(cancellationToken);
+            if (migrateFirst)
+            {
+                await host.Services.GetRequiredService<ISchemaMigrator>().MigrateAsync(cancellationToken);
+            }
             return await command(host.Services, cancellationToken);
         }
         catch (AccountException e)

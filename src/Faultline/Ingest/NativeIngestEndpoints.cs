@@ -85,6 +85,13 @@ public static class NativeIngestEndpoints
             return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid event",
                 extensions: new Dictionary<string, object?> { ["field"] = e.Field });
         }
+        catch (System.Data.Common.DbException)
+        {
+            // The key lookup could not reach the store: nothing was accepted, the client retries.
+            metrics.Rejected(Endpoint, "unavailable");
+            context.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem("The event store is unavailable. Nothing was stored; retry.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable");
+        }
         catch (WriterUnavailableException e)
         {
             metrics.Rejected(Endpoint, "unavailable");

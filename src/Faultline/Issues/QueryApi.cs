@@ -140,14 +140,31 @@ public static class QueryApi
         }
         var now = time.GetUtcNow();
         var step = TimeSpan.FromSeconds(interval ?? 3600);
+        if (step < TimeSpan.FromSeconds(10))
+        {
+            throw new BadQueryException("interval (seconds) must be at least 10.");
+        }
         var end = until ?? now;
         // Buckets start on whole intervals (12:00, 13:00), so charts line up across requests.
         var start = AlignDown(since ?? end.AddHours(-24), step);
-        if (step < TimeSpan.FromSeconds(10) || start >= end || (end - start) / step > 1000)
+        if (start >= end || (end - start) / step > 1000)
         {
-            throw new BadQueryException("interval (seconds) must be at least 10, since before until, and at most 1000 intervals in the range.");
+            throw new BadQueryException("since must be before until, with at most 1000 intervals in the range.");
         }
         var search = QueryParser.Parse(query, now);
+        // Time bounds typed in the query narrow the range like the parameters do.
+        if (search.Since > start)
+        {
+            start = AlignDown(search.Since.Value, step);
+        }
+        if (search.Until < end)
+        {
+            end = search.Until.Value;
+        }
+        if (start >= end)
+        {
+            throw new BadQueryException("The query's time range is empty.");
+        }
         var buckets = await issues.GetEventStatsAsync(projectId, search, start, end, step, cancellationToken);
         return TypedResults.Ok(new StatsResponse(start, end, (int)step.TotalSeconds, buckets.Select(b => new StatsPoint(b.Start, b.Count)).ToList()));
     }

@@ -83,7 +83,7 @@ public sealed partial class EventWriter : BackgroundService
             }
             Publish(result);
         }
-        catch (Exception e) when (batch.Count > 1)
+        catch (Exception e) when (batch.Count > 1 && !IsUnavailable(e))
         {
             // One request's bad data must not fail the others: write each request alone.
             LogBatchFailed(_logger, batch.Count, e);
@@ -96,9 +96,17 @@ public sealed partial class EventWriter : BackgroundService
         {
             _metrics.StoreError();
             LogWriteFailed(_logger, eventCount, e);
-            batch[0].Completion.TrySetException(new WriterUnavailableException("The event store is unavailable.", e));
+            foreach (var request in batch)
+            {
+                request.Completion.TrySetException(new WriterUnavailableException("The event store is unavailable.", e));
+            }
         }
     }
+
+    /// <summary>The store cannot be reached: retrying request by request would only multiply the timeouts.</summary>
+    private static bool IsUnavailable(Exception e) =>
+        e is TimeoutException or System.Net.Sockets.SocketException or Npgsql.NpgsqlException { IsTransient: true }
+        || e.InnerException is System.Net.Sockets.SocketException;
 
     private void Publish(BatchWriteResult result)
     {

@@ -143,6 +143,11 @@ public sealed class SqlFilter(ISearchDialect dialect)
                     _ => "logger",
                 };
                 condition = $"{alias}.{name} IN ({string.Join(", ", filter.Values.Select(Parameter))})";
+                // An event without the field is not "in" the list, so a negation must keep it.
+                if (filter.Negated)
+                {
+                    return $"({alias}.{name} IS NULL OR NOT {condition})";
+                }
                 break;
         }
         return filter.Negated ? $"NOT {condition}" : condition;

@@ -39,4 +39,4 @@ public readonly record struct PageCursor(long SortValue, string Id)
 }
 
 /// <summary>A cursor the client sent that is not one we issued.</summary>
-public sealed class InvalidCursorException() : Exception("The cursor is not valid: pass back the next_cursor value of a previous page.");
+public sealed class InvalidCursorException() : Exception("The cursor is not valid: pass back the nextCursor value of a previous page.");

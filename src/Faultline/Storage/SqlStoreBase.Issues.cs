@@ -24,6 +24,11 @@ public abstract partial class SqlStoreBase
 
     protected abstract object DbInterval(TimeSpan interval);
 
+    /// <summary>The FROM clause (aliasing events as e) that finds an event by id through an index.</summary>
+    protected virtual string EventByIdSource => "events e";
+
+    protected virtual string EventByIdColumn => "e.event_id";
+
     public async Task<Page<IssueRecord>> ListIssuesAsync(long projectId, IssueListRequest request, CancellationToken cancellationToken)
     {
         var filter = new SqlFilter(SearchDialect);
@@ -148,10 +153,10 @@ public abstract partial class SqlStoreBase
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command($"""
-            SELECT {EventColumns} FROM events e
+            SELECT {EventColumns} FROM {EventByIdSource}
             JOIN projects p ON p.id = e.project_id
             JOIN memberships m ON m.organization_id = p.organization_id
-            WHERE e.event_id = @e AND m.user_id = @u
+            WHERE {EventByIdColumn} = @e AND m.user_id = @u
             ORDER BY e.received_at DESC LIMIT 1
             """).With("@e", DbEventId(eventId)).With("@u", userId);
         var events = await ReadEventsAsync(command, cancellationToken);

@@ -196,6 +196,19 @@ public abstract class StoreContractTests(StoreKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_negated_field_filter_keeps_events_without_that_field()
+    {
+        await WriteAsync(
+            EventBuilder.Message("from production", environment: "production"),
+            EventBuilder.Message("from staging", environment: "staging"),
+            EventBuilder.Message("from nowhere", environment: null));
+
+        var messages = (await EventsAsync("-environment:production")).Items.Select(e => e.Message).Order(StringComparer.Ordinal);
+
+        Assert.Equal(["from nowhere", "from staging"], messages);
+    }
+
+    [Fact]
     public async Task Stored_payload_keeps_the_event_fields()
     {
         var e = EventBuilder.Exception("InvalidOperationException", "Sequence contains no elements", tags: new Dictionary<string, string> { ["browser"] = "Firefox" });

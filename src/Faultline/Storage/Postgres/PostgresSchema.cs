@@ -66,12 +66,14 @@ internal static class PostgresSchema
             CREATE INDEX ix_issues_times_seen ON issues (project_id, times_seen DESC, id DESC);
 
             -- Event ids are unique per project across all partitions; a partitioned table cannot
-            -- enforce that itself, so this small table does (and finds an event's partition).
+            -- enforce that itself, so this small table does. It also finds an event by id alone:
+            -- project, received_at and timestamp lead to one partition and one index entry.
             CREATE TABLE event_ids (
-                project_id bigint NOT NULL,
                 event_id uuid NOT NULL,
+                project_id bigint NOT NULL,
                 received_at timestamptz NOT NULL,
-                PRIMARY KEY (project_id, event_id));
+                timestamp timestamptz NOT NULL,
+                PRIMARY KEY (event_id, project_id));
 
             CREATE TABLE events (
                 project_id bigint NOT NULL,

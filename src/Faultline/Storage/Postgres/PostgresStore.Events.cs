@@ -120,14 +120,15 @@ public sealed partial class PostgresStore
             return;
         }
         await using (var ids = await connection.BeginBinaryImportAsync(
-            "COPY event_ids (project_id, event_id, received_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            "COPY event_ids (event_id, project_id, received_at, timestamp) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             foreach (var e in events)
             {
                 await ids.StartRowAsync(cancellationToken);
-                await ids.WriteAsync(e.ProjectId, NpgsqlDbType.Bigint, cancellationToken);
                 await ids.WriteAsync(e.Event.EventId, NpgsqlDbType.Uuid, cancellationToken);
+                await ids.WriteAsync(e.ProjectId, NpgsqlDbType.Bigint, cancellationToken);
                 await ids.WriteAsync(e.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken);
+                await ids.WriteAsync(e.Event.Timestamp.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken);
             }
             await ids.CompleteAsync(cancellationToken);
         }

@@ -30,6 +30,12 @@ public sealed partial class PostgresStore(NpgsqlDataSource dataSource) : SqlStor
 
     protected override object DbInterval(TimeSpan interval) => interval.TotalSeconds;
 
+    // event_ids gives the partition (received_at) and an exact key of ix_events_project_time.
+    protected override string EventByIdSource =>
+        "event_ids d JOIN events e ON e.project_id = d.project_id AND e.timestamp = d.timestamp AND e.event_id = d.event_id AND e.received_at = d.received_at";
+
+    protected override string EventByIdColumn => "d.event_id";
+
     public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -94,7 +100,7 @@ public sealed partial class PostgresStore(NpgsqlDataSource dataSource) : SqlStor
             }
             // The names and bounds come from dates we format ourselves, never from input.
             var sql = string.Create(CultureInfo.InvariantCulture,
-                $"CREATE TABLE {name} PARTITION OF events FOR VALUES FROM ('{day:yyyy-MM-dd}') TO ('{day.AddDays(1):yyyy-MM-dd}')");
+                $"CREATE TABLE {name} PARTITION OF events FOR VALUES FROM ('{day:yyyy-MM-dd} 00:00:00+00') TO ('{day.AddDays(1):yyyy-MM-dd} 00:00:00+00')");
             try
             {
                 await using var create = connection.Command(sql, transaction);

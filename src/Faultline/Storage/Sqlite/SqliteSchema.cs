@@ -3,7 +3,8 @@ namespace Faultline.Storage.Sqlite;
 /// <summary>Versioned schema for SQLite. Append new versions; never edit an applied one.</summary>
 internal static class SqliteSchema
 {
-    // Timestamps are Unix milliseconds (INTEGER): they sort and compare exactly, unlike text forms.
+    // Timestamps are Unix microseconds (INTEGER): they sort and compare exactly, unlike text forms,
+    // and keep PostgreSQL's precision so both engines answer alike.
     public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
     [
         (1, """
@@ -81,7 +82,8 @@ internal static class SqliteSchema
                 exception_value TEXT,
                 tags TEXT NOT NULL,
                 payload TEXT NOT NULL,
-                UNIQUE (project_id, event_id));
+                -- event_id first: the same index dedups per project and finds an event by id alone.
+                UNIQUE (event_id, project_id));
             CREATE INDEX ix_events_project_time ON events (project_id, timestamp DESC, event_id DESC);
             CREATE INDEX ix_events_issue_time ON events (issue_id, timestamp DESC, event_id DESC);
             CREATE INDEX ix_events_level ON events (project_id, level, timestamp);

@@ -23,5 +23,5 @@ internal sealed class SqliteSearchDialect : ISearchDialect
             : string.Join(' ', words.Select(w => $"\"{w}\"*"));
     }
 
-    public object Timestamp(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
+    public object Timestamp(DateTimeOffset value) => (value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 }

@@ -85,9 +85,9 @@ public sealed partial class SqliteStore
                         reviewed = CASE WHEN @regressed THEN 0 ELSE reviewed END
                     WHERE id = @id
                     """, transaction)
-                    .With("@n", count).With("@first", Ms(first)).With("@last", Ms(latest.Event.Timestamp))
+                    .With("@n", count).With("@first", Us(first)).With("@last", Us(latest.Event.Timestamp))
                     .With("@level", (int)latest.Event.Level).With("@title", latest.Title).With("@culprit", latest.Culprit)
-                    .With("@regressed", wasResolved).With("@received", Ms(latest.ReceivedAt)).With("@id", id);
+                    .With("@regressed", wasResolved).With("@received", Us(latest.ReceivedAt)).With("@id", id);
                 await update.ExecuteNonQueryAsync(cancellationToken);
                 changes[group.Key] = new IssueChange(id, group.Key.ProjectId, group.Key.Fingerprint, Created: false, Regressed: wasResolved, count);
             }
@@ -99,7 +99,7 @@ public sealed partial class SqliteStore
                     """, transaction)
                     .With("@p", group.Key.ProjectId).With("@f", group.Key.Fingerprint).With("@title", latest.Title)
                     .With("@culprit", latest.Culprit).With("@level", (int)latest.Event.Level).With("@n", count)
-                    .With("@first", Ms(first)).With("@last", Ms(latest.Event.Timestamp));
+                    .With("@first", Us(first)).With("@last", Us(latest.Event.Timestamp));
                 var newId = await InsertReturningIdAsync(insert, cancellationToken);
                 changes[group.Key] = new IssueChange(newId, group.Key.ProjectId, group.Key.Fingerprint, Created: true, Regressed: false, count);
             }
@@ -129,7 +129,7 @@ public sealed partial class SqliteStore
             var exception = e.Event.PrimaryException;
             object?[] values =
             [
-                e.ProjectId, e.Event.EventId.ToString("N"), issueId, Ms(e.ReceivedAt), Ms(e.Event.Timestamp), (int)e.Event.Level,
+                e.ProjectId, e.Event.EventId.ToString("N"), issueId, Us(e.ReceivedAt), Us(e.Event.Timestamp), (int)e.Event.Level,
                 e.Event.Environment, e.Event.Release, e.Event.Logger, e.Event.Message, exception?.Type, exception?.Value,
                 JsonSerializer.Serialize(e.Event.Tags), Encoding.UTF8.GetString(e.PayloadJson),
             ];

@@ -99,9 +99,9 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore
     protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         await OpenAsync(cancellationToken);
 
-    protected override object Db(DateTimeOffset value) => Ms(value);
+    protected override object Db(DateTimeOffset value) => Us(value);
 
-    protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => FromMs(reader.GetInt64(ordinal));
+    protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => FromMicroseconds(reader.GetInt64(ordinal));
 
     protected override ISearchDialect SearchDialect => SqliteSearchDialect.Instance;
 
@@ -111,11 +111,7 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore
 
     protected override string BucketExpression => "(e.timestamp - @since) / @interval";
 
-    protected override object DbInterval(TimeSpan interval) => (long)interval.TotalMilliseconds;
+    protected override object DbInterval(TimeSpan interval) => interval.Ticks / 10;
 
-    private static long Ms(DateTimeOffset value) => value.ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset FromMs(long value) => DateTimeOffset.FromUnixTimeMilliseconds(value);
-
-    private static DateTimeOffset? FromMs(long? value) => value is { } v ? FromMs(v) : null;
+    private static long Us(DateTimeOffset value) => Microseconds(value);
 }
