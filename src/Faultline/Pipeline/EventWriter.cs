@@ -51,7 +51,11 @@ public sealed partial class EventWriter : BackgroundService
         return await request.Completion.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        // Several loops on one queue: while one batch waits for its commit, the next one is written.
+        Task.WhenAll(Enumerable.Range(0, Math.Max(1, _store.MaxConcurrentBatches)).Select(_ => Task.Run(DrainAsync, CancellationToken.None)));
+
+    private async Task DrainAsync()
     {
         var batch = new List<WriteRequest>();
         // Reads until the channel is completed in StopAsync, so a stop drains the queue instead of dropping it.

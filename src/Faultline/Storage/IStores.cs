@@ -35,6 +35,9 @@ public interface IAccountStore
 
 public interface IEventStore
 {
+    /// <summary>How many batches the writer may commit at once (SQLite has a single writer: 1).</summary>
+    int MaxConcurrentBatches { get; }
+
     /// <summary>
     /// Writes the batch in one transaction: skips event ids already stored for their project,
     /// upserts the issues, inserts the events. Returns only after commit.

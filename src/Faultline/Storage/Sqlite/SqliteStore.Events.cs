@@ -6,6 +6,9 @@ namespace Faultline.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
+    /// <summary>SQLite allows one writer at a time; parallel batches would only wait for each other.</summary>
+    public int MaxConcurrentBatches => 1;
+
     public async Task<BatchWriteResult> WriteBatchAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
