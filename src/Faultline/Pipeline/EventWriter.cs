@@ -19,6 +19,7 @@ public sealed partial class EventWriter : BackgroundService
     private readonly FaultlineMetrics _metrics;
     private readonly ILogger<EventWriter> _logger;
     private readonly int _maxBatchEvents;
+    private readonly int _concurrentBatches;
 
     public EventWriter(IEventStore store, IEnumerable<ICommittedBatchObserver> observers, IOptions<PipelineOptions> options, FaultlineMetrics metrics, ILogger<EventWriter> logger)
     {
@@ -27,6 +28,7 @@ public sealed partial class EventWriter : BackgroundService
         _metrics = metrics;
         _logger = logger;
         _maxBatchEvents = options.Value.MaxBatchEvents;
+        _concurrentBatches = options.Value.ConcurrentBatches > 0 ? options.Value.ConcurrentBatches : Math.Max(1, store.MaxConcurrentBatches);
         _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.Value.QueueCapacity)
         {
             SingleReader = true,
@@ -53,7 +55,7 @@ public sealed partial class EventWriter : BackgroundService
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // Several loops on one queue: while one batch waits for its commit, the next one is written.
-        Task.WhenAll(Enumerable.Range(0, Math.Max(1, _store.MaxConcurrentBatches)).Select(_ => Task.Run(DrainAsync, CancellationToken.None)));
+        Task.WhenAll(Enumerable.Range(0, _concurrentBatches).Select(_ => Task.Run(DrainAsync, CancellationToken.None)));
 
     private async Task DrainAsync()
     {
