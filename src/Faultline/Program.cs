@@ -1,6 +1,7 @@
 using Faultline.Accounts;
 using Faultline.Cli;
 using Faultline.Ingest;
+using Faultline.Ingest.Sentry;
 using Faultline.Issues;
 using Faultline.Operations;
 using Faultline.Storage;
@@ -19,6 +20,9 @@ builder.AddOperations();
 
 var app = builder.Build();
 app.UseOperations();
+app.UseSentryPathPrefix();
+app.UseRouting();
+app.UseCors();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapIngest();

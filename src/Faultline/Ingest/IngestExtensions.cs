@@ -1,3 +1,4 @@
+using Faultline.Ingest.Sentry;
 using Faultline.Pipeline;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,8 @@ public static class IngestExtensions
         builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddHostedService(s => s.GetRequiredService<EventWriter>());
         builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddSingleton<Sentry.SentryIngestServices>();
+        builder.Services.AddSentryIngest();
         builder.Services.AddOptions<BenchOptions>().Bind(builder.Configuration.GetSection(BenchOptions.Section));
         return builder;
     }
@@ -28,6 +31,7 @@ public static class IngestExtensions
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder app)
     {
         app.MapNativeIngest();
+        app.MapSentryIngest();
         if (app.ServiceProvider.GetRequiredService<IOptions<BenchOptions>>().Value.DiscardEndpoint)
         {
             // The benchmark's ceiling: the same body read and thrown away, with no parsing or storage.

@@ -14,6 +14,7 @@ public sealed class FaultlineMetrics
     private readonly Histogram<double> _commitSeconds;
     private readonly Histogram<long> _batchSize;
     private readonly UpDownCounter<long> _queueDepth;
+    private readonly Counter<long> _sentryItemsSkipped;
 
     public FaultlineMetrics(IMeterFactory meterFactory)
     {
@@ -25,6 +26,7 @@ public sealed class FaultlineMetrics
         _commitSeconds = meter.CreateHistogram<double>("faultline.writer.commit.duration", "s", "Time to commit one batch.");
         _batchSize = meter.CreateHistogram<long>("faultline.writer.batch.size", "{event}", "Events per committed batch.");
         _queueDepth = meter.CreateUpDownCounter<long>("faultline.writer.queue.depth", "{request}", "Requests waiting for the writer.");
+        _sentryItemsSkipped = meter.CreateCounter<long>("faultline.sentry.items.skipped", "{item}", "Envelope items not stored (sessions, transactions, attachments...), by type.");
     }
 
     public void Accepted(string endpoint, int count) =>
@@ -41,6 +43,9 @@ public sealed class FaultlineMetrics
     }
 
     public void StoreError() => _storeErrors.Add(1);
+
+    public void SentryItemsSkipped(string type, int count) =>
+        _sentryItemsSkipped.Add(count, new KeyValuePair<string, object?>("type", type));
 
     public void QueueDepth(int delta) => _queueDepth.Add(delta);
 }
