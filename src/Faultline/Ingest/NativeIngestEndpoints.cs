@@ -18,7 +18,7 @@ public static class NativeIngestEndpoints
             .WithName("IngestEvents")
             .WithTags("Ingest")
             .WithSummary("Send one event, a JSON array of events, or NDJSON")
-            .WithDescription("Authenticate with the project key in X-Faultline-Key or Authorization: Bearer. Bodies may be gzip, deflate or br encoded. Answers 202 once the events are durably stored.")
+            .WithDescription("Authenticate with the project key in X-Faultline-Key or Authorization: Bearer. Bodies may be gzip, deflate, br or zstd encoded. Answers 202 once the events are durably stored.")
             .WithMetadata(new RequestBodyDocumentation(typeof(NativeEvent), ["application/json", "application/x-ndjson"]))
             .Produces<IngestAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
