@@ -7,6 +7,8 @@ public enum IngestTarget
 {
     Native,
     Discard,
+    /// <summary>Sentry's envelope endpoint, bodies shaped and gzipped as the .NET SDK sends them.</summary>
+    Sentry,
 }
 
 /// <summary>Command-line settings for every mode; each mode reads the ones it needs.</summary>
@@ -56,7 +58,7 @@ public sealed record BenchOptions
           sample   print --events N (default 3) generated events, one per line, and their sizes
 
         common:   --url URL (http://127.0.0.1:5000)  --json  --label TEXT  --server-pid PID
-        ingest:   --key KEY  --target native|discard  --concurrency 64  --duration 20  --warmup 5
+        ingest:   --key KEY  --target native|discard|sentry  --concurrency 64  --duration 20  --warmup 5
                   --batch 1  --distinct 50  --gzip  --rate EVENTS_PER_S  --events M  --spread-days D
                   --seed 42  --timeout 30
         seed:     as ingest; defaults --events 1000000 --batch 500 --concurrency 4 --distinct 5000
@@ -137,6 +139,10 @@ public sealed record BenchOptions
         {
             throw new ArgumentException("--key is required (the project's public key)");
         }
+        if (o.Target == IngestTarget.Sentry && o.Batch != 1)
+        {
+            throw new ArgumentException("--target sentry sends one event per envelope, as the SDKs do: use --batch 1");
+        }
         if (o.Mode == "query" && o.Token.Length == 0)
         {
             throw new ArgumentException("--token is required (an API token from 'faultline create-token')");
@@ -152,7 +158,8 @@ public sealed record BenchOptions
     {
         "native" => IngestTarget.Native,
         "discard" => IngestTarget.Discard,
-        _ => throw new ArgumentException($"--target must be native or discard, not '{text}'"),
+        "sentry" => IngestTarget.Sentry,
+        _ => throw new ArgumentException($"--target must be native, discard or sentry, not '{text}'"),
     };
 
     private static int PositiveInt(string name, string text) =>

@@ -64,7 +64,12 @@ public sealed class IngestRunner(BenchOptions options, EventGenerator generator)
     public async Task<IngestResult> RunAsync(CancellationToken cancellationToken)
     {
         using var client = new HttpMessageInvoker(CreateHandler(options.Concurrency));
-        var path = options.Target == IngestTarget.Native ? "api/v1/events" : "api/v1/bench/discard";
+        var path = options.Target switch
+        {
+            IngestTarget.Native => "api/v1/events",
+            IngestTarget.Sentry => $"api/{options.Project}/envelope/",
+            _ => "api/v1/bench/discard",
+        };
         var endpoint = new Uri(options.Url, path);
 
         await PreflightAsync(client, endpoint, cancellationToken);
@@ -185,6 +190,10 @@ public sealed class IngestRunner(BenchOptions options, EventGenerator generator)
 
     private HttpRequestMessage CreateRequest(Uri endpoint, ReadOnlySpan<byte> json)
     {
+        if (options.Target == IngestTarget.Sentry)
+        {
+            return CreateEnvelopeRequest(endpoint, json);
+        }
         var bytes = options.Gzip ? EventGenerator.Gzip(json) : json.ToArray();
         var content = new ByteArrayContent(bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
@@ -194,6 +203,22 @@ public sealed class IngestRunner(BenchOptions options, EventGenerator generator)
         }
         var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = content };
         request.Headers.TryAddWithoutValidation("X-Faultline-Key", options.Key);
+        return request;
+    }
+
+    /// <summary>One event in an envelope with item lengths and a trailing newline, gzipped: what the .NET SDK sends.</summary>
+    private HttpRequestMessage CreateEnvelopeRequest(Uri endpoint, ReadOnlySpan<byte> json)
+    {
+        var envelope = new ArrayBufferWriter<byte>(json.Length + 256);
+        envelope.Write("{\"sdk\":{\"name\":\"faultline.bench\",\"version\":\"1\"}}\n"u8);
+        envelope.Write(System.Text.Encoding.UTF8.GetBytes($"{{\"type\":\"event\",\"length\":{json.Length}}}\n"));
+        envelope.Write(json);
+        envelope.Write("\n"u8);
+        var content = new ByteArrayContent(EventGenerator.Gzip(envelope.WrittenSpan));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-sentry-envelope");
+        content.Headers.ContentEncoding.Add("gzip");
+        var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = content };
+        request.Headers.TryAddWithoutValidation("X-Sentry-Auth", $"Sentry sentry_version=7,sentry_client=faultline.bench/1,sentry_key={options.Key}");
         return request;
     }
 
