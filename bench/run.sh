@@ -203,6 +203,11 @@ run_store() {
   peak=$(sed -n 's/.*"events_per_second":\([0-9.]*\).*/\1/p' "$run_dir/step.json")
   sleep "$pause"
 
+  log "[$store] Sentry envelope ingest (gzip, as the .NET SDK sends): $concurrency connections"
+  measure "[$store] sentry" ingest --url "$url" --key "$key" --project "$project" --server-pid "$server_pid" --label "$store" --json \
+    --duration "$duration" --warmup "$warmup" --target sentry --concurrency "$concurrency"
+  sleep "$pause"
+
   half=$(awk -v p="${peak:-0}" 'BEGIN { printf "%d", p / 2 }')
   if [ "$half" -gt 0 ]; then
     log "[$store] native ingest at half of peak: $half events/s (open loop)"

@@ -101,6 +101,7 @@ public static class Report
         {
             var run = r.Mode == "seed" ? $"seed {r.Events} events"
                 : r.Target == "discard" ? "discard (ceiling)"
+                : r.Target == "sentry" ? "sentry envelope, gzip (closed loop)"
                 : r.RateTarget is { } rate ? $"native @ {F(rate)} ev/s (open loop)"
                 : "native (closed loop)";
             if (r.Gzip)
@@ -113,20 +114,23 @@ public static class Report
         }
 
         sb.AppendLine();
-        sb.AppendLine("| Store | Idle RSS MiB | Peak RSS MiB (native) | Native / discard events/s | p99 ms at half of peak |");
-        sb.AppendLine("|---|--:|--:|--:|--:|");
+        sb.AppendLine("| Store | Idle RSS MiB | Peak RSS MiB (native) | Native / discard events/s | Sentry / native events/s | p99 ms at half of peak |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|");
         foreach (var label in ingest.Select(r => r.Label).Concat(idle.Select(i => i.Label)).Distinct())
         {
             var mine = ingest.Where(r => r.Label == label && r.Mode == "ingest").ToList();
             var discard = mine.FirstOrDefault(r => r.Target == "discard" && r.RateTarget is null);
             var native = mine.FirstOrDefault(r => r.Target == "native" && r.RateTarget is null);
             var half = mine.FirstOrDefault(r => r.Target == "native" && r.RateTarget is not null);
+            var sentry = mine.FirstOrDefault(r => r.Target == "sentry" && r.RateTarget is null);
+            var sentryRatio = sentry is not null && native is { EventsPerSecond: > 0 }
+                ? F(sentry.EventsPerSecond / native.EventsPerSecond, "0.00") : "-";
             var idleKb = idle.FirstOrDefault(i => i.Label == label)?.RssKb;
             var peak = mine.Where(r => r.Target == "native").Select(r => r.ServerPeakRssKb).Max();
             var ratio = discard is { EventsPerSecond: > 0 } && native is not null
                 ? F(native.EventsPerSecond / discard.EventsPerSecond, "0.00") : "-";
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {label} | {Mib(idleKb)} | {Mib(peak)} | {ratio} | {(half is null ? "-" : F(half.LatencyMs.P99, "0.00"))} |");
+                $"| {label} | {Mib(idleKb)} | {Mib(peak)} | {ratio} | {sentryRatio} | {(half is null ? "-" : F(half.LatencyMs.P99, "0.00"))} |");
         }
 
         if (queries.Count > 0)
