@@ -20,6 +20,7 @@ public sealed class TestDatabase : IAsyncDisposable
     public const string PostgresVariable = "FAULTLINE_TEST_POSTGRES";
 
     private readonly string? _databaseName;
+    private readonly List<IFaultlineStore> _stores = [];
 
     private TestDatabase(StoreKind kind, string? sqlitePath, string? connectionString, string? databaseName)
     {
@@ -66,6 +67,7 @@ public sealed class TestDatabase : IAsyncDisposable
             : new SqliteStore(SqlitePath!);
         await store.MigrateAsync(CancellationToken.None);
         await store.PrepareAheadAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        _stores.Add(store);
         return store;
     }
 
@@ -77,6 +79,10 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var store in _stores.OfType<IDisposable>())
+        {
+            store.Dispose();
+        }
         if (Kind == StoreKind.Sqlite && SqlitePath is not null)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -8,9 +8,14 @@ namespace Faultline.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode with full fsync, so a committed batch survives
 /// a crash or power loss. The single batching writer is its only heavy writer.
 /// </summary>
-public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore
+public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDisposable
 {
+    // Checkpoints copy the WAL into the database file and fsync it. Run on a commit they stall that
+    // commit (tens of milliseconds); run here every second, PASSIVE, they never block the writer.
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
+
     private readonly string _connectionString;
+    private readonly Timer _checkpoints;
 
     public SqliteStore(string path)
     {
@@ -26,7 +31,25 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+        _checkpoints = new Timer(_ => Checkpoint(), null, CheckpointInterval, CheckpointInterval);
     }
+
+    private void Checkpoint()
+    {
+        try
+        {
+            using var connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            using var command = connection.Command("PRAGMA wal_checkpoint(PASSIVE)");
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // Busy or not yet created: the next tick checkpoints what this one could not.
+        }
+    }
+
+    public void Dispose() => _checkpoints.Dispose();
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -34,7 +57,7 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore
         await connection.OpenAsync(cancellationToken);
         // synchronous=FULL: an acknowledged event must survive power loss, not only a process crash.
         await using var pragma = connection.Command(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=0;");
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
