@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 
 namespace Faultline.Operations;
@@ -18,7 +19,7 @@ public static class OperationsExtensions
             });
             options.AddOperationTransformer(RequestBodyDocumentation.TransformAsync);
         });
-        builder.Services.AddHealthChecks();
+        builder.Services.AddHealthChecks().AddCheck<StoreReadinessCheck>("store", tags: ["ready"]);
         return builder;
     }
 
@@ -34,7 +35,9 @@ public static class OperationsExtensions
     {
         app.MapOpenApi("/api/openapi.json");
         app.MapScalarApiReference("/api/docs", options => options.WithOpenApiRoutePattern("/api/openapi.json").WithTitle("Faultline API"));
-        app.MapHealthChecks("/healthz");
+        // /healthz: the process answers (for restarts). /readyz: it can do its work (for load balancers).
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return app;
     }
 }

@@ -8,6 +8,12 @@ public interface ISchemaMigrator
     /// <returns>The versions applied by this call (empty when the schema was current).</returns>
     Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken);
 
+    /// <summary>The highest applied schema version, or 0 when none; throws when the store is unreachable.</summary>
+    Task<int> SchemaVersionAsync(CancellationToken cancellationToken);
+
+    /// <summary>The version this build migrates to.</summary>
+    int LatestSchemaVersion { get; }
+
     /// <summary>Creates storage that must exist ahead of time (PostgreSQL daily partitions).</summary>
     Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

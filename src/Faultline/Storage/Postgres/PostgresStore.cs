@@ -76,6 +76,8 @@ public sealed partial class PostgresStore(NpgsqlDataSource dataSource) : SqlStor
         return done;
     }
 
+    public int LatestSchemaVersion => PostgresSchema.Migrations[^1].Version;
+
     /// <summary>Creates the daily partitions from yesterday to a week ahead.</summary>
     public async Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

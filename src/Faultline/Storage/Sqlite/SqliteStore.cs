@@ -119,6 +119,8 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
 
     public Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    public int LatestSchemaVersion => SqliteSchema.Migrations[^1].Version;
+
     protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         await OpenAsync(cancellationToken);
 
