@@ -9,12 +9,17 @@ namespace Faultline.Events;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(FaultlineEvent))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 internal sealed partial class EventJsonContext : JsonSerializerContext;
 
 public static class EventJson
 {
     public static byte[] Serialize(FaultlineEvent e) =>
         JsonSerializer.SerializeToUtf8Bytes(e, EventJsonContext.Default.FaultlineEvent);
+
+    /// <summary>Tags as the JSON object stored in the events.tags column.</summary>
+    public static string SerializeTags(IReadOnlyDictionary<string, string> tags) =>
+        JsonSerializer.Serialize(tags, EventJsonContext.Default.IReadOnlyDictionaryStringString);
 
     public static FaultlineEvent? Deserialize(string json) =>
         JsonSerializer.Deserialize(json, EventJsonContext.Default.FaultlineEvent);

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Faultline.Events;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -223,7 +223,7 @@ public sealed partial class PostgresStore
             await WriteTextAsync(rows, e.Event.Message, cancellationToken);
             await WriteTextAsync(rows, exception?.Type, cancellationToken);
             await WriteTextAsync(rows, exception?.Value, cancellationToken);
-            await rows.WriteAsync(JsonSerializer.Serialize(e.Event.Tags), NpgsqlDbType.Jsonb, cancellationToken);
+            await rows.WriteAsync(EventJson.SerializeTags(e.Event.Tags), NpgsqlDbType.Jsonb, cancellationToken);
             await rows.WriteAsync(System.Text.Encoding.UTF8.GetString(e.PayloadJson), NpgsqlDbType.Jsonb, cancellationToken);
             await rows.WriteAsync(SearchVector.For(e.Event), NpgsqlDbType.TsVector, cancellationToken);
         }

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using Faultline.Events;
 using Microsoft.Data.Sqlite;
 
 namespace Faultline.Storage.Sqlite;
@@ -134,7 +134,7 @@ public sealed partial class SqliteStore
             [
                 e.ProjectId, e.Event.EventId.ToString("N"), issueId, Us(e.ReceivedAt), Us(e.Event.Timestamp), (int)e.Event.Level,
                 e.Event.Environment, e.Event.Release, e.Event.Logger, e.Event.Message, exception?.Type, exception?.Value,
-                JsonSerializer.Serialize(e.Event.Tags), Encoding.UTF8.GetString(e.PayloadJson),
+                EventJson.SerializeTags(e.Event.Tags), Encoding.UTF8.GetString(e.PayloadJson),
             ];
             for (var i = 0; i < values.Length; i++)
             {
