@@ -33,6 +33,12 @@ if ! dotnet build Faultline.slnx -c Release -nologo -v quiet; then
   failed=$((failed + 1)); summary; exit 1
 fi
 
+echo "== Node packages for the Sentry SDK tests (npm ci)"
+if ! npm ci --prefix tests/sentry-node --no-audit --no-fund; then
+  echo "npm ci --prefix tests/sentry-node failed: the @sentry/node SDK tests cannot run. Needs Node.js 20.19+ with npm and the npm registry."
+  failed=$((failed + 1)); summary; exit 1
+fi
+
 echo "== .NET tests (SQLite and PostgreSQL)"
 dotnet test Faultline.slnx -c Release --no-build -nologo \
   --logger "trx;LogFileName=dotnet.trx" --logger "console;verbosity=minimal" \

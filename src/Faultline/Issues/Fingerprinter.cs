@@ -139,9 +139,13 @@ public static partial class Fingerprinter
                 continue;
             }
 
+            // An anonymous function is told apart by its source line, as Sentry does: otherwise every
+            // callback in a file would share one key.
+            var part = function is null && !string.IsNullOrWhiteSpace(frame.ContextLine)
+                ? $"frame:{location}|line:{ContextLine(frame.ContextLine)}"
+                : $"frame:{location}|{function}";
             // Recursion depth, and an async method listed once for its stub and once for its state machine,
             // must not split a group.
-            var part = $"frame:{location}|{function}";
             if (parts.Count == 0 || parts[^1] != part)
             {
                 parts.Add(part);
@@ -149,6 +153,13 @@ public static partial class Fingerprinter
         }
 
         return parts;
+    }
+
+    /// <summary>The source line without its indentation and repeated spaces; long lines are cut (minified code).</summary>
+    private static string ContextLine(string line)
+    {
+        var collapsed = string.Join(' ', line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return collapsed.Length <= 200 ? collapsed : collapsed[..200];
     }
 
     private static string? CleanModule(string? module, out string? stateMachineMethod)

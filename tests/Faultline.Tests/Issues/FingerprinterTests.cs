@@ -280,6 +280,20 @@ public class FingerprinterTests
         Assert.Equal(Fingerprinter.Compute(first), Fingerprinter.Compute(second));
     }
 
+    [Fact]
+    public void Anonymous_functions_in_one_file_are_told_apart_by_their_source_line()
+    {
+        static FaultlineEvent FromLine(string line, int lineno) => Event(Exception("Error", "boom",
+            new StackFrame { Module = "send", Function = "?", Lineno = lineno, InApp = true, ContextLine = line }));
+
+        var first = FromLine("  Sentry.captureMessage('queue is backing up');", 10);
+        var sameLineElsewhere = FromLine("Sentry.captureMessage('queue   is backing up');", 99);
+        var other = FromLine("  scope => Sentry.captureMessage('scoped event');", 20);
+
+        Assert.Equal(Fingerprinter.Compute(first), Fingerprinter.Compute(sameLineElsewhere));
+        Assert.NotEqual(Fingerprinter.Compute(first), Fingerprinter.Compute(other));
+    }
+
     private static FaultlineEvent Event(params ExceptionInfo[] exceptions) => new()
     {
         EventId = Guid.NewGuid(),
