@@ -60,5 +60,17 @@ if [ "$test_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=$((failed + 1))
 fi
 
+echo "== JavaScript SDK (sdk/js/test.sh)"
+"$root/sdk/js/test.sh" 2>&1 | tee "$work/sdk-js.log"
+sdk_status=${PIPESTATUS[0]}
+sdk_line=$(tail -n 1 "$work/sdk-js.log")
+if [[ "$sdk_line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2])); skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+  if [ "$sdk_status" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then failed=$((failed + 1)); fi
+else
+  echo "sdk/js/test.sh ended without a summary line."
+  failed=$((failed + 1))
+fi
+
 summary
 [ "$failed" -eq 0 ]
