@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -34,7 +35,7 @@ public sealed class KestrelFaultline : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    /// <summary>Requests to /api/{projectId}/envelope/ or /store/ so far, with the answer given.</summary>
+    /// <summary>Requests to /api/{projectId}/envelope/, /store/ or /api/v1/events so far, with the answer given.</summary>
     public IReadOnlyList<SentryRequest> Requests => [.. _requests];
 
     public static async Task<KestrelFaultline> StartAsync(StoreKind kind, IReadOnlyDictionary<string, string?>? settings = null)
@@ -76,6 +77,10 @@ public sealed class KestrelFaultline : IAsyncDisposable
     public IReadOnlyList<SentryRequest> EnvelopeRequests(long projectId) =>
         [.. _requests.Where(r => r.Path.EndsWith($"/api/{projectId}/envelope/", StringComparison.Ordinal))];
 
+    /// <summary>Requests that reached the native ingest endpoint, POST /api/v1/events (any project).</summary>
+    public IReadOnlyList<SentryRequest> NativeIngestRequests() =>
+        [.. _requests.Where(r => r.Path == "/api/v1/events")];
+
     public async ValueTask DisposeAsync()
     {
         await _factory.DisposeAsync();
@@ -89,9 +94,10 @@ public sealed class KestrelFaultline : IAsyncDisposable
             app.Use(async (context, nextMiddleware) =>
             {
                 var path = context.Request.Path.Value ?? "";
-                var sentry = path.EndsWith("/envelope/", StringComparison.Ordinal) || path.EndsWith("/store/", StringComparison.Ordinal);
+                var recorded = path.EndsWith("/envelope/", StringComparison.Ordinal) || path.EndsWith("/store/", StringComparison.Ordinal)
+                    || (path == "/api/v1/events" && HttpMethods.IsPost(context.Request.Method));
                 await nextMiddleware(context);
-                if (sentry)
+                if (recorded)
                 {
                     requests.Enqueue(new SentryRequest(
                         path, context.Response.StatusCode,
@@ -105,5 +111,5 @@ public sealed class KestrelFaultline : IAsyncDisposable
     }
 }
 
-/// <summary>One request to a Sentry endpoint and the answer: status, Retry-After and X-Sentry-Rate-Limits.</summary>
+/// <summary>One request to an ingest endpoint and the answer: status, Retry-After, X-Sentry-Rate-Limits, and when it was answered.</summary>
 public sealed record SentryRequest(string Path, int StatusCode, string RetryAfter, string RateLimits, DateTimeOffset At);
