@@ -3,6 +3,7 @@ using Faultline.Cli;
 using Faultline.Ingest;
 using Faultline.Ingest.Sentry;
 using Faultline.Issues;
+using Faultline.Live;
 using Faultline.Operations;
 using Faultline.Storage;
 
@@ -16,6 +17,7 @@ builder.AddStorage();
 builder.AddStorageMaintenance();
 builder.AddAccounts();
 builder.AddIngest();
+builder.AddLive();
 builder.AddOperations();
 
 var app = builder.Build();
@@ -23,10 +25,12 @@ app.UseOperations();
 app.UseSentryPathPrefix();
 app.UseRouting();
 app.UseCors();
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapIngest();
 app.MapQueryApi();
+app.MapLive();
 app.MapOperations();
 
 await app.RunAsync();
