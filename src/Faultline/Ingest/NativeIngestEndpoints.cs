@@ -1,4 +1,3 @@
-using System.Globalization;
 using Faultline.Events;
 using Faultline.Operations;
 using Faultline.Pipeline;
@@ -67,36 +66,9 @@ public static class NativeIngestEndpoints
             var ids = await pipeline.IngestAsync(key, events, receivedAt, Endpoint, cancellationToken);
             return TypedResults.Json(new IngestAccepted(ids.Select(id => id.ToString("N")).ToList()), statusCode: StatusCodes.Status202Accepted);
         }
-        catch (IngestRejectedException e)
+        catch (Exception e) when (IngestRejections.IsRejection(e))
         {
-            if (e.StatusCode != StatusCodes.Status429TooManyRequests)
-            {
-                metrics.Rejected(Endpoint, e.Reason);
-            }
-            if (e.RetryAfter is { } retryAfter)
-            {
-                context.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            }
-            return TypedResults.Problem(e.Detail, statusCode: e.StatusCode, title: Title(e.StatusCode));
-        }
-        catch (EventValidationException e)
-        {
-            metrics.Rejected(Endpoint, "invalid_event");
-            return TypedResults.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid event",
-                extensions: new Dictionary<string, object?> { ["field"] = e.Field });
-        }
-        catch (System.Data.Common.DbException)
-        {
-            // The key lookup could not reach the store: nothing was accepted, the client retries.
-            metrics.Rejected(Endpoint, "unavailable");
-            context.Response.Headers.RetryAfter = "5";
-            return TypedResults.Problem("The event store is unavailable. Nothing was stored; retry.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable");
-        }
-        catch (WriterUnavailableException e)
-        {
-            metrics.Rejected(Endpoint, "unavailable");
-            context.Response.Headers.RetryAfter = "5";
-            return TypedResults.Problem(e.Message + " Nothing was stored; retry.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable");
+            return IngestRejections.ToResult(context, metrics, Endpoint, e);
         }
     }
 
@@ -110,15 +82,4 @@ public static class NativeIngestEndpoints
         var authorization = request.Headers.Authorization.ToString();
         return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
     }
-
-    private static string Title(int status) => status switch
-    {
-        400 => "Malformed request",
-        401 => "Missing project key",
-        403 => "Forbidden",
-        413 => "Too large",
-        415 => "Unsupported encoding",
-        429 => "Rate limited",
-        _ => "Rejected",
-    };
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Faultline.Events;
@@ -82,9 +81,9 @@ public static partial class SentryEndpoints
             var ids = await services.Pipeline.IngestAsync(key, events, receivedAt, Endpoint, cancellationToken);
             return TypedResults.Json(new SentryAccepted(ids[0].ToString("N")));
         }
-        catch (Exception e) when (e is IngestRejectedException or WriterUnavailableException or System.Data.Common.DbException)
+        catch (Exception e) when (IngestRejections.IsRejection(e))
         {
-            return Reject(context, services.Metrics, e);
+            return IngestRejections.ToResult(context, services.Metrics, Endpoint, e, sentryRateLimitHeader: true);
         }
     }
 
@@ -103,9 +102,9 @@ public static partial class SentryEndpoints
             var ids = await services.Pipeline.IngestAsync(key, [e], receivedAt, Endpoint, cancellationToken);
             return TypedResults.Json(new SentryAccepted(ids[0].ToString("N")));
         }
-        catch (Exception e) when (e is IngestRejectedException or WriterUnavailableException or System.Data.Common.DbException)
+        catch (Exception e) when (IngestRejections.IsRejection(e))
         {
-            return Reject(context, services.Metrics, e);
+            return IngestRejections.ToResult(context, services.Metrics, Endpoint, e, sentryRateLimitHeader: true);
         }
     }
 
@@ -140,31 +139,6 @@ public static partial class SentryEndpoints
         {
             throw IngestRejectedException.Malformed($"The event is not valid JSON: {e.Message}");
         }
-    }
-
-    private static IResult Reject(HttpContext context, FaultlineMetrics metrics, Exception exception)
-    {
-        var (status, reason, detail, retryAfter) = exception switch
-        {
-            IngestRejectedException e => (e.StatusCode, e.Reason, e.Detail, e.RetryAfter),
-            WriterUnavailableException e => (StatusCodes.Status503ServiceUnavailable, "unavailable", e.Message + " Nothing was stored; retry.", (TimeSpan?)TimeSpan.FromSeconds(5)),
-            _ => (StatusCodes.Status503ServiceUnavailable, "unavailable", "The event store is unavailable. Nothing was stored; retry.", TimeSpan.FromSeconds(5)),
-        };
-        if (status != StatusCodes.Status429TooManyRequests)
-        {
-            metrics.Rejected(Endpoint, reason);
-        }
-        if (retryAfter is { } wait)
-        {
-            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            context.Response.Headers.RetryAfter = seconds;
-            if (status == StatusCodes.Status429TooManyRequests)
-            {
-                // Sentry's form: seconds, categories (error and default are what events count against), scope.
-                context.Response.Headers["X-Sentry-Rate-Limits"] = $"{seconds}:error;default:key";
-            }
-        }
-        return TypedResults.Problem(detail, statusCode: status);
     }
 
     [GeneratedRegex(@"^(?<prefix>/.+?)(?<rest>/api/\d+/(envelope|store)/?)$")]
