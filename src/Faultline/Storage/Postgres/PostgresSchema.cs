@@ -1,6 +1,11 @@
 namespace Faultline.Storage.Postgres;
 
-/// <summary>Versioned schema for PostgreSQL. Append new versions; never edit an applied one.</summary>
+/// <summary>
+/// Versioned schema for PostgreSQL. Append new versions; never edit an applied one. Each feature owns a
+/// range of version numbers (core 1-9, dashboard/accounts 10-19, alerts 20-29, retention 30-39,
+/// docker 40-49, operations 50-59) so features developed side by side never collide; versions are
+/// applied in ascending order and each one once.
+/// </summary>
 internal static class PostgresSchema
 {
     public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =

@@ -60,7 +60,7 @@ public sealed partial class PostgresStore(NpgsqlDataSource dataSource) : SqlStor
             }
         }
         var done = new List<int>();
-        foreach (var (version, sql) in PostgresSchema.Migrations.Where(m => !applied.Contains(m.Version)))
+        foreach (var (version, sql) in PostgresSchema.Migrations.Where(m => !applied.Contains(m.Version)).OrderBy(m => m.Version))
         {
             await using (var migrate = connection.Command(sql, transaction))
             {
@@ -76,7 +76,7 @@ public sealed partial class PostgresStore(NpgsqlDataSource dataSource) : SqlStor
         return done;
     }
 
-    public int LatestSchemaVersion => PostgresSchema.Migrations[^1].Version;
+    public int LatestSchemaVersion => PostgresSchema.Migrations.Max(m => m.Version);
 
     /// <summary>Creates the daily partitions from yesterday to a week ahead.</summary>
     public async Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken)

@@ -87,7 +87,7 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
                 }
             }
             var done = new List<int>();
-            foreach (var (version, sql) in SqliteSchema.Migrations)
+            foreach (var (version, sql) in SqliteSchema.Migrations.OrderBy(m => m.Version))
             {
                 if (applied.Contains(version))
                 {
@@ -119,7 +119,7 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
 
     public Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public int LatestSchemaVersion => SqliteSchema.Migrations[^1].Version;
+    public int LatestSchemaVersion => SqliteSchema.Migrations.Max(m => m.Version);
 
     protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         await OpenAsync(cancellationToken);
