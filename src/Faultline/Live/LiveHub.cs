@@ -22,6 +22,9 @@ public sealed class LiveHub : ILivePublisher, ICommittedBatchObserver
 
     private readonly ConcurrentDictionary<LiveSubscription, byte> _subscriptions = new();
 
+    /// <summary>Open subscriptions on this node (the faultline.live.subscribers gauge).</summary>
+    public int SubscriberCount => _subscriptions.Count;
+
     public LiveSubscription Subscribe(long projectId, LiveFilter filter)
     {
         var subscription = new LiveSubscription(projectId, filter, s => _subscriptions.TryRemove(s, out _));

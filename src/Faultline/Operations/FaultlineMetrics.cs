@@ -23,8 +23,14 @@ public sealed class FaultlineMetrics
         _rejected = meter.CreateCounter<long>("faultline.events.rejected", "{event}", "Requests or events refused, by endpoint and reason.");
         _stored = meter.CreateCounter<long>("faultline.events.stored", "{event}", "Events newly stored (duplicates excluded).");
         _storeErrors = meter.CreateCounter<long>("faultline.store.errors", "{error}", "Batches the store failed to commit.");
-        _commitSeconds = meter.CreateHistogram<double>("faultline.writer.commit.duration", "s", "Time to commit one batch.");
-        _batchSize = meter.CreateHistogram<long>("faultline.writer.batch.size", "{event}", "Events per committed batch.");
+        // Exported from the start at 0, so rate() and alerts on it work before the first error.
+        _storeErrors.Add(0);
+        // Bucket advice: commits take milliseconds to seconds and batches hold 1 to MaxBatchEvents events;
+        // the SDK's default buckets (0 to 10000) would put every commit in the first one.
+        _commitSeconds = meter.CreateHistogram<double>("faultline.writer.commit.duration", "s", "Time to commit one batch.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _batchSize = meter.CreateHistogram<long>("faultline.writer.batch.size", "{event}", "Events per committed batch.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000] });
         _queueDepth = meter.CreateUpDownCounter<long>("faultline.writer.queue.depth", "{request}", "Requests waiting for the writer.");
         _sentryItemsSkipped = meter.CreateCounter<long>("faultline.sentry.items.skipped", "{item}", "Envelope items not stored (sessions, transactions, attachments...), by type.");
     }

@@ -8,6 +8,7 @@ public static class OperationsExtensions
     public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<FaultlineMetrics>();
+        builder.AddTelemetry();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(options =>
         {
@@ -38,6 +39,7 @@ public static class OperationsExtensions
         // /healthz: the process answers (for restarts). /readyz: it can do its work (for load balancers).
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapMetrics();
         return app;
     }
 }
