@@ -27,6 +27,14 @@ if ! FAULTLINE_TEST_POSTGRES=$("$root/scripts/postgres.sh" start "$work/postgres
 fi
 export FAULTLINE_TEST_POSTGRES
 
+# The tests start their own Prometheus (config pointing at their test server's port); they need the binary.
+echo "== Prometheus"
+if ! FAULTLINE_TEST_PROMETHEUS=$("$root/scripts/prometheus.sh" path); then
+  echo "Prometheus is missing: the /metrics scrape and dashboard PromQL tests cannot run. See the messages above."
+  failed=$((failed + 1)); summary; exit 1
+fi
+export FAULTLINE_TEST_PROMETHEUS
+
 echo "== Building (Release, warnings are errors)"
 if ! dotnet build Faultline.slnx -c Release -nologo -v quiet; then
   echo "The build failed."
