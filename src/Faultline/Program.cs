@@ -1,5 +1,6 @@
 using Faultline.Accounts;
 using Faultline.Cli;
+using Faultline.Docker;
 using Faultline.Ingest;
 using Faultline.Ingest.Sentry;
 using Faultline.Issues;
@@ -18,6 +19,7 @@ builder.AddStorageMaintenance();
 builder.AddAccounts();
 builder.AddIngest();
 builder.AddLive();
+builder.AddDocker();
 builder.AddOperations();
 
 var app = builder.Build();
