@@ -35,6 +35,9 @@ public sealed class KestrelFaultline : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
+    /// <summary>The server's database (for tests that query it directly).</summary>
+    public TestDatabase Database => _app.Database;
+
     /// <summary>Requests to /api/{projectId}/envelope/, /store/ or /api/v1/events so far, with the answer given.</summary>
     public IReadOnlyList<SentryRequest> Requests => [.. _requests];
 

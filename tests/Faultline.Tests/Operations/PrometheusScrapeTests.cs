@@ -15,16 +15,29 @@ public sealed class ScrapedFaultline : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await KestrelFaultline.StartAsync(StoreKind.Postgres);
-        var tenant = await Server.CreateTenantAsync("scraped");
-        using var client = new HttpClient { BaseAddress = Server.Address };
-        client.DefaultRequestHeaders.Add("X-Faultline-Key", tenant.PublicKey);
-        var accepted = await client.PostAsync("/api/v1/events", new StringContent(
-            """[{"message":"one","level":"error"},{"message":"two","level":"warning"},{"exception":{"values":[{"type":"TimeoutException","value":"db"}]}}]""",
-            Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        var refused = await client.PostAsync("/api/v1/events", new StringContent("""{"level":42}""", Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        // Two projects with events across levels, environments, releases and days, for the dashboards' queries.
+        var shop = await Server.CreateTenantAsync("shop");
+        var billing = await Server.CreateTenantAsync("billing");
+        var now = DateTimeOffset.UtcNow;
+        await SendAsync(shop.PublicKey, HttpStatusCode.Accepted, $$"""
+            [{"message":"one","level":"error","environment":"production","release":"1.0.0"},
+             {"message":"two","level":"warning","environment":"staging","release":"1.1.0"},
+             {"exception":{"values":[{"type":"TimeoutException","value":"db"}]},"environment":"production","release":"1.1.0","timestamp":"{{now.AddDays(-2):O}}"}]
+            """);
+        await SendAsync(billing.PublicKey, HttpStatusCode.Accepted, $$"""
+            [{"exception":{"values":[{"type":"InvalidOperationException","value":"card declined"}]},"level":"fatal","environment":"production","release":"1.0.0","timestamp":"{{now.AddDays(-1):O}}"},
+             {"message":"no environment or release","level":"info"}]
+            """);
+        await SendAsync(shop.PublicKey, HttpStatusCode.BadRequest, """{"level":42}""");
         Prometheus = await PrometheusServer.StartAsync(Server.Address);
+    }
+
+    private async Task SendAsync(string key, HttpStatusCode expected, string json)
+    {
+        using var client = new HttpClient { BaseAddress = Server.Address };
+        client.DefaultRequestHeaders.Add("X-Faultline-Key", key);
+        var response = await client.PostAsync("/api/v1/events", new StringContent(json, Encoding.UTF8, "application/json"));
+        Assert.True(expected == response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     public async Task DisposeAsync()
