@@ -1,5 +1,6 @@
 using Faultline.Accounts;
 using Faultline.Cli;
+using Faultline.Dashboard;
 using Faultline.Docker;
 using Faultline.Ingest;
 using Faultline.Ingest.Sentry;
@@ -21,6 +22,7 @@ builder.AddIngest();
 builder.AddLive();
 builder.AddDocker();
 builder.AddOperations();
+builder.AddDashboard();
 
 var app = builder.Build();
 app.UseOperations();
@@ -34,6 +36,7 @@ app.MapIngest();
 app.MapQueryApi();
 app.MapLive();
 app.MapOperations();
+app.MapDashboard();
 
 await app.RunAsync();
 return 0;

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Text.Json;
 using Faultline.Accounts;
+using Faultline.Dashboard;
 using Faultline.Pipeline;
 using Faultline.Search;
 using Faultline.Storage;
@@ -30,7 +31,7 @@ public static class LiveEndpoints
 
     public static IEndpointRouteBuilder MapLive(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/live", LiveAsync).RequireAuthorization().WithName("LiveStream").WithTags("Live")
+        app.MapGet("/api/v1/live", LiveAsync).RequireAuthorization(DashboardAuthentication.TokenOrCookiePolicy).WithName("LiveStream").WithTags("Live")
             .WithSummary("WebSocket: committed events of a project as they arrive (filters: level, query)");
         return app;
     }
@@ -42,6 +43,10 @@ public static class LiveEndpoints
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return TypedResults.Problem("Connect with a WebSocket (ws:// or wss://).", statusCode: StatusCodes.Status400BadRequest);
+        }
+        if (DashboardAuthentication.IsCrossSiteCookieRequest(context))
+        {
+            return TypedResults.Problem("A browser may use the session cookie only from this server's own pages.", statusCode: StatusCodes.Status403Forbidden);
         }
         LiveFilter filter;
         try

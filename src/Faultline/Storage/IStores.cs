@@ -73,4 +73,4 @@ public interface IIssueStore
 }
 
 /// <summary>Everything a storage provider implements; one implementation per engine.</summary>
-public interface IFaultlineStore : IAccountStore, IEventStore, IIssueStore, ISchemaMigrator;
+public interface IFaultlineStore : IAccountStore, IEventStore, IIssueStore, ISchemaMigrator, IDashboardStore;

@@ -21,6 +21,7 @@ public static class StorageExtensions
         builder.Services.AddSingleton<IEventStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<IIssueStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<ISchemaMigrator>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton<IDashboardStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }

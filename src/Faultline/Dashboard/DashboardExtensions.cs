@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Authentication;
+
+namespace Faultline.Dashboard;
+
+/// <summary>
+/// The Blazor web app in this host: static server rendering for pages that show data, interactive
+/// server rendering where a page updates live. Pages from every feature folder are routed.
+/// </summary>
+public static class DashboardExtensions
+{
+    public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DashboardOptions>()
+            .Bind(builder.Configuration.GetSection(DashboardOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.AddDashboardAuthentication();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddAntiforgery(options => options.Cookie.Name = "faultline.antiforgery");
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddScoped<DashboardState>();
+        return builder;
+    }
+
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Sign-out is a POST with an antiforgery token (binding the form makes the framework check it).
+        app.MapPost("/logout", async (HttpContext context, IFormCollection form) =>
+        {
+            await context.SignOutAsync(DashboardAuthentication.CookieScheme);
+            return Results.LocalRedirect("/login");
+        }).ExcludeFromDescription();
+        return app;
+    }
+}
