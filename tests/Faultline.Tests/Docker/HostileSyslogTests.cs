@@ -139,12 +139,12 @@ public sealed class HostileSyslogTests : IAsyncLifetime
         Assert.Equal(0, _h.Dropped("rate_limited"));
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
         while (!condition())
         {
-            Assert.True(DateTimeOffset.UtcNow < deadline, "condition not met within 20 s");
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"condition not met within 20 s; dropped: {_h.DropSummary}");
             await Task.Delay(50);
         }
     }

@@ -74,6 +74,9 @@ public sealed class LogReceiverHarness : IAsyncDisposable
         App.Services.GetRequiredService<DockerLogReceivers>().BoundEndpoint(listener)?.Port
             ?? throw new InvalidOperationException($"listener {listener} is not bound");
 
+    /// <summary>Every drop reason counted so far, for failure messages.</summary>
+    public string DropSummary => string.Join(", ", _dropped.Select(d => $"{d.Key}={d.Value}"));
+
     public long Dropped(string reason)
     {
         _meters.RecordObservableInstruments();
