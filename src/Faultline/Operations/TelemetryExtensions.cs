@@ -1,11 +1,14 @@
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Faultline.Operations;
 
 /// <summary>
 /// OpenTelemetry wiring: Faultline's own meter plus ASP.NET Core's and the runtime's built-in meters,
-/// exported at <c>/metrics</c> in Prometheus text format.
+/// exported at <c>/metrics</c> in Prometheus text format; and, when OTEL_EXPORTER_OTLP_ENDPOINT is
+/// set, traces, metrics and logs over OTLP (for a collector, ADOT or the CloudWatch agent).
 /// </summary>
 public static class TelemetryExtensions
 {
@@ -26,11 +29,35 @@ public static class TelemetryExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<FaultlineStateMetrics>();
         builder.Services.AddSingleton<Pipeline.ICommittedBatchObserver>(s => s.GetRequiredService<FaultlineStateMetrics>());
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("faultline", serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString()))
             .WithMetrics(metrics => metrics.AddMeter(Meters).AddPrometheusExporter());
+        if (OtlpConfigured(builder.Configuration))
+        {
+            // The standard OTEL_* settings (endpoint, protocol, headers, intervals) are read from configuration,
+            // so environment variables and appsettings both work. Without an endpoint nothing is traced or sent.
+            telemetry
+                .WithTracing(tracing => tracing
+                    .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
+                    .AddSource("Npgsql"))
+                .WithLogging(configureBuilder: null, configureOptions: options =>
+                {
+                    options.IncludeFormattedMessage = true;
+                    options.IncludeScopes = true;
+                })
+                .UseOtlpExporter();
+        }
         return builder;
     }
+
+    /// <summary>OTLP export is on when an endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, or a per-signal one).</summary>
+    public static bool OtlpConfigured(IConfiguration configuration) =>
+        new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT" }
+            .Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
+
+    /// <summary>Scrapes and health probes every few seconds would drown the traces that matter.</summary>
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/metrics") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz");
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
