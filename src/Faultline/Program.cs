@@ -7,6 +7,7 @@ using Faultline.Ingest.Sentry;
 using Faultline.Issues;
 using Faultline.Live;
 using Faultline.Operations;
+using Faultline.Retention;
 using Faultline.Storage;
 
 if (FaultlineCommandLine.IsAdminCommand(args))
@@ -23,6 +24,7 @@ builder.AddLive();
 builder.AddDocker();
 builder.AddOperations();
 builder.AddDashboard();
+builder.AddRetention();
 
 var app = builder.Build();
 app.UseOperations();
@@ -35,6 +37,7 @@ app.UseAuthorization();
 app.MapIngest();
 app.MapQueryApi();
 app.MapLive();
+app.MapRetention();
 app.MapOperations();
 app.MapDashboard();
 

@@ -11,7 +11,7 @@ namespace Faultline.Cli;
 /// </summary>
 public static class FaultlineCommandLine
 {
-    private static readonly string[] AdminCommands = ["migrate", "create-user", "create-project", "create-token", "tail", "--help", "-h", "-?", "--version"];
+    private static readonly string[] AdminCommands = ["migrate", "create-user", "create-project", "create-token", "tail", "archive", "--help", "-h", "-?", "--version"];
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static bool IsAdminCommand(string[] args) => args.Length > 0 && AdminCommands.Contains(args[0]);
@@ -79,6 +79,7 @@ public static class FaultlineCommandLine
         root.Subcommands.Add(createProject);
         root.Subcommands.Add(createToken);
         root.Subcommands.Add(TailCommand.Create());
+        root.Subcommands.Add(Retention.ArchiveCommand.Create());
         root.Subcommands.Add(new Command("serve", "Start the server (the default)"));
         foreach (var command in root.Subcommands)
         {

@@ -1,3 +1,4 @@
+using Faultline.Retention;
 using Faultline.Search;
 
 namespace Faultline.Storage;
@@ -73,4 +74,4 @@ public interface IIssueStore
 }
 
 /// <summary>Everything a storage provider implements; one implementation per engine.</summary>
-public interface IFaultlineStore : IAccountStore, IEventStore, IIssueStore, ISchemaMigrator, IDashboardStore;
+public interface IFaultlineStore : IAccountStore, IEventStore, IIssueStore, ISchemaMigrator, IDashboardStore, IRetentionStore;

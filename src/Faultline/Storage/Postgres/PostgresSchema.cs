@@ -110,5 +110,41 @@ internal static class PostgresSchema
             CREATE INDEX ix_events_search ON events USING gin (search);
             CREATE INDEX ix_events_tags ON events USING gin (tags jsonb_path_ops);
             """),
+        (30, """
+            -- Retention (docs/retention.md). keep_until_reviewed: the issue's events stay hot until it is reviewed or resolved.
+            ALTER TABLE issues ADD COLUMN keep_until_reviewed boolean NOT NULL DEFAULT false;
+            -- Set on events brought back from the archive; the sweep removes them again later.
+            ALTER TABLE events ADD COLUMN restored_at timestamptz;
+            CREATE INDEX ix_events_restored ON events (restored_at) WHERE restored_at IS NOT NULL;
+            CREATE TABLE retention_policies (
+                scope text NOT NULL,
+                scope_id bigint NOT NULL,
+                hot_days integer NOT NULL,
+                archive_days integer NOT NULL,
+                keep_unreviewed boolean NOT NULL,
+                keep_minimum_level smallint NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (scope, scope_id));
+            -- The sweep's state machine: one row per archive object (project, UTC day, sequence).
+            CREATE TABLE archive_batches (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                project_id bigint NOT NULL REFERENCES projects(id),
+                day text NOT NULL,
+                sequence integer NOT NULL,
+                state integer NOT NULL,
+                object_key text NOT NULL,
+                manifest_key text NOT NULL,
+                event_count bigint,
+                uncompressed_bytes bigint,
+                bytes bigint,
+                sha256 text,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                UNIQUE (project_id, day, sequence));
+            CREATE TABLE retention_leases (
+                name text PRIMARY KEY,
+                holder text NOT NULL,
+                expires_at timestamptz NOT NULL);
+            """),
     ];
 }

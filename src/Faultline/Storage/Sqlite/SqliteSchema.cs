@@ -108,5 +108,41 @@ internal static class SqliteSchema
                 VALUES ('delete', old.row_id, old.message, old.exception_type, old.exception_value);
             END;
             """),
+        (30, """
+            -- Retention (docs/retention.md). keep_until_reviewed: the issue's events stay hot until it is reviewed or resolved.
+            ALTER TABLE issues ADD COLUMN keep_until_reviewed INTEGER NOT NULL DEFAULT 0;
+            -- Set on events brought back from the archive; the sweep removes them again later.
+            ALTER TABLE events ADD COLUMN restored_at INTEGER;
+            CREATE INDEX ix_events_restored ON events (restored_at) WHERE restored_at IS NOT NULL;
+            CREATE TABLE retention_policies (
+                scope TEXT NOT NULL,
+                scope_id INTEGER NOT NULL,
+                hot_days INTEGER NOT NULL,
+                archive_days INTEGER NOT NULL,
+                keep_unreviewed INTEGER NOT NULL,
+                keep_minimum_level INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (scope, scope_id));
+            -- The sweep's state machine: one row per archive object (project, UTC day, sequence).
+            CREATE TABLE archive_batches (
+                id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                day TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                state INTEGER NOT NULL,
+                object_key TEXT NOT NULL,
+                manifest_key TEXT NOT NULL,
+                event_count INTEGER,
+                uncompressed_bytes INTEGER,
+                bytes INTEGER,
+                sha256 TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                UNIQUE (project_id, day, sequence));
+            CREATE TABLE retention_leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                expires_at INTEGER NOT NULL);
+            """),
     ];
 }
