@@ -11,6 +11,7 @@ work=$(mktemp -d /tmp/faultline-test.XXXXXX)
 chmod 755 "$work" # the postgres user must reach the cluster folder inside it
 cleanup() {
   "$root/scripts/postgres.sh" stop "$work/postgres" >/dev/null 2>&1 || true
+  "$root/scripts/docker.sh" stop "$work/docker" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -26,6 +27,17 @@ if ! FAULTLINE_TEST_POSTGRES=$("$root/scripts/postgres.sh" start "$work/postgres
   failed=$((failed + 1)); summary; exit 1
 fi
 export FAULTLINE_TEST_POSTGRES
+
+# The Docker log-driver and watcher tests need a Docker engine. It is the one component a machine may
+# lack (no cgroups or namespaces in some sandboxes): then those tests are skipped with the reason.
+echo "== Starting a Docker engine (scripts/docker.sh)"
+if FAULTLINE_TEST_DOCKER_HOST=$("$root/scripts/docker.sh" start "$work/docker" 2>"$work/docker-start.log"); then
+  export FAULTLINE_TEST_DOCKER_HOST
+else
+  FAULTLINE_TEST_DOCKER_UNAVAILABLE=$(tail -n 3 "$work/docker-start.log" | tr '\n' ' ')
+  export FAULTLINE_TEST_DOCKER_UNAVAILABLE
+  echo "dockerd cannot run here; the Docker engine tests will be SKIPPED: $FAULTLINE_TEST_DOCKER_UNAVAILABLE"
+fi
 
 # The tests start their own Prometheus (config pointing at their test server's port); they need the binary.
 echo "== Prometheus"

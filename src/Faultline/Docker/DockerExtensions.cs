@@ -16,6 +16,8 @@ public static class DockerExtensions
         builder.Services.AddSingleton<RecentContainerLines>();
         builder.Services.AddSingleton<DockerLogReceivers>();
         builder.Services.AddHostedService(s => s.GetRequiredService<DockerLogReceivers>());
+        builder.Services.AddSingleton<EngineWatcher>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<EngineWatcher>());
         return builder;
     }
 
