@@ -36,6 +36,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapIngest();
 app.MapQueryApi();
+app.MapAccountsApi();
 app.MapLive();
 app.MapRetention();
 app.MapOperations();

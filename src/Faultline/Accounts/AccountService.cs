@@ -108,7 +108,9 @@ public sealed partial class AccountService(IAccountStore store, TimeProvider tim
 
     public static string Slug(string name) => SlugSeparator().Replace(name.Trim().ToLowerInvariant(), "-").Trim('-');
 
-    private static bool IsUniqueViolation(Exception e) =>
+    public static bool IsEmail(string email) => EmailPattern().IsMatch(email);
+
+    internal static bool IsUniqueViolation(Exception e) =>
         e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation }
         || e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 };
 
@@ -120,4 +122,16 @@ public sealed partial class AccountService(IAccountStore store, TimeProvider tim
 }
 
 /// <summary>An account operation refused with a message meant for the person who asked.</summary>
-public sealed class AccountException(string message) : Exception(message);
+public sealed class AccountException(string message, AccountError error = AccountError.Invalid) : Exception(message)
+{
+    /// <summary>Why it was refused; the HTTP API answers 400, 403, 404 or 409 accordingly.</summary>
+    public AccountError Error { get; } = error;
+}
+
+public enum AccountError
+{
+    Invalid,
+    Forbidden,
+    NotFound,
+    Conflict,
+}

@@ -11,6 +11,9 @@ public static class AccountsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<AccountService>();
+        builder.Services.AddSingleton<OrganizationService>();
+        builder.Services.AddSingleton<AccountSettings>();
+        builder.Services.AddSingleton<ApiTokenUsage>();
         builder.Services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();

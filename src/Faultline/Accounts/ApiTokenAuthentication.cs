@@ -12,7 +12,8 @@ public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IAccountStore store)
+    IAccountStore store,
+    ApiTokenUsage usage)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiToken";
@@ -34,6 +35,7 @@ public sealed class ApiTokenAuthenticationHandler(
         {
             return AuthenticateResult.Fail("The API token is unknown or revoked.");
         }
+        await usage.RecordAsync(owner.TokenId, Context.RequestAborted);
         var identity = new ClaimsIdentity(
         [
             new Claim(ClaimTypes.NameIdentifier, owner.UserId.ToString(CultureInfo.InvariantCulture)),

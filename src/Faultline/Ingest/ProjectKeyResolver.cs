@@ -5,7 +5,8 @@ namespace Faultline.Ingest;
 
 /// <summary>
 /// Looks up project keys with a short cache, so ingest does not query the store per request.
-/// A revoked key stops working within <see cref="CacheFor"/>.
+/// A revoked key stops working at once on the node that revoked it (<see cref="Forget"/>), and
+/// within <see cref="CacheFor"/> on the others.
 /// </summary>
 public sealed class ProjectKeyResolver(IAccountStore store, IMemoryCache cache)
 {
@@ -27,4 +28,7 @@ public sealed class ProjectKeyResolver(IAccountStore store, IMemoryCache cache)
         cache.Set(("project-key", publicKey), active, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = CacheFor, Size = 1 });
         return active;
     }
+
+    /// <summary>Drops the cached entry, so the next request reads the key (revoked, new rate limit) from the store.</summary>
+    public void Forget(string publicKey) => cache.Remove(("project-key", publicKey));
 }

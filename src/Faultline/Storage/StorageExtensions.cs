@@ -18,6 +18,7 @@ public static class StorageExtensions
 
         builder.Services.AddSingleton<IFaultlineStore>(services => CreateStore(services));
         builder.Services.AddSingleton<IAccountStore>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton<Accounts.IAccountAdminStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<IEventStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<IIssueStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<ISchemaMigrator>(s => s.GetRequiredService<IFaultlineStore>());

@@ -110,6 +110,11 @@ internal static class PostgresSchema
             CREATE INDEX ix_events_search ON events USING gin (search);
             CREATE INDEX ix_events_tags ON events USING gin (tags jsonb_path_ops);
             """),
+        // Accounts (15-19): the settings pages list a project's keys and a user's tokens.
+        (15, """
+            CREATE INDEX ix_project_keys_project ON project_keys (project_id);
+            CREATE INDEX ix_api_tokens_user ON api_tokens (user_id);
+            """),
         (30, """
             -- Retention (docs/retention.md). keep_until_reviewed: the issue's events stay hot until it is reviewed or resolved.
             ALTER TABLE issues ADD COLUMN keep_until_reviewed boolean NOT NULL DEFAULT false;

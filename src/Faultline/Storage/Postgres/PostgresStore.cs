@@ -36,6 +36,8 @@ public sealed partial class PostgresStore(NpgsqlDataSource dataSource) : SqlStor
 
     protected override string EventByIdColumn => "d.event_id";
 
+    protected override string LockOrganizationSql => "SELECT id FROM organizations WHERE id = @o FOR UPDATE";
+
     public async Task<IReadOnlyList<int>> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

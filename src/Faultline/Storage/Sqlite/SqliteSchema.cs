@@ -108,6 +108,11 @@ internal static class SqliteSchema
                 VALUES ('delete', old.row_id, old.message, old.exception_type, old.exception_value);
             END;
             """),
+        // Accounts (15-19): the settings pages list a project's keys and a user's tokens.
+        (15, """
+            CREATE INDEX ix_project_keys_project ON project_keys (project_id);
+            CREATE INDEX ix_api_tokens_user ON api_tokens (user_id);
+            """),
         (30, """
             -- Retention (docs/retention.md). keep_until_reviewed: the issue's events stay hot until it is reviewed or resolved.
             ALTER TABLE issues ADD COLUMN keep_until_reviewed INTEGER NOT NULL DEFAULT 0;
