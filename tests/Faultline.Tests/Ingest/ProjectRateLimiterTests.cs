@@ -102,4 +102,32 @@ public sealed class ProjectRateLimiterTests : IDisposable
         Assert.True(slowWait >= TimeSpan.FromSeconds(5), $"slow key waits {slowWait}");
         Assert.True(normalWait <= TimeSpan.FromSeconds(1), $"normal key waits {normalWait}");
     }
+
+    [Fact]
+    public void A_key_whose_rate_changed_gets_a_bucket_at_the_new_rate()
+    {
+        Assert.Null(_limiter.TryAcquire(Key(1), 10));
+        Assert.NotNull(_limiter.TryAcquire(Key(1), 1));
+
+        // The limit was raised through the API: the next request carries the new rate.
+        var raised = Key(1, rateLimitPerSecond: 1000);
+        Assert.Null(_limiter.TryAcquire(raised, 10));
+
+        // Lowered to 0.2/s: the burst is capped at five seconds' worth, one event.
+        var lowered = Key(1, rateLimitPerSecond: 0.2);
+        Assert.Null(_limiter.TryAcquire(lowered, 1));
+        var wait = _limiter.TryAcquire(lowered, 1);
+        Assert.True(wait >= TimeSpan.FromSeconds(4), $"waits {wait}");
+    }
+
+    [Fact]
+    public void A_forgotten_key_starts_again_with_a_full_bucket()
+    {
+        Assert.Null(_limiter.TryAcquire(Key(1), 10));
+        Assert.NotNull(_limiter.TryAcquire(Key(1), 1));
+
+        _limiter.Forget(1);
+
+        Assert.Null(_limiter.TryAcquire(Key(1), 10));
+    }
 }
