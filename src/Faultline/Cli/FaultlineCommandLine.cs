@@ -11,7 +11,7 @@ namespace Faultline.Cli;
 /// </summary>
 public static class FaultlineCommandLine
 {
-    private static readonly string[] AdminCommands = ["migrate", "create-user", "create-project", "create-token", "tail", "archive", "--help", "-h", "-?", "--version"];
+    private static readonly string[] AdminCommands = ["migrate", "create-user", "create-project", "create-token", "revoke-key", "set-rate-limit", "tail", "archive", "--help", "-h", "-?", "--version"];
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static bool IsAdminCommand(string[] args) => args.Length > 0 && AdminCommands.Contains(args[0]);
@@ -78,6 +78,10 @@ public static class FaultlineCommandLine
         root.Subcommands.Add(createUser);
         root.Subcommands.Add(createProject);
         root.Subcommands.Add(createToken);
+        foreach (var command in KeyCommands.Create(json))
+        {
+            root.Subcommands.Add(command);
+        }
         root.Subcommands.Add(TailCommand.Create());
         root.Subcommands.Add(Retention.ArchiveCommand.Create());
         root.Subcommands.Add(new Command("serve", "Start the server (the default)"));
@@ -90,7 +94,7 @@ public static class FaultlineCommandLine
     }
 
     /// <summary>Builds the same configuration and store as the server, migrates, and runs one command.</summary>
-    private static async Task<int> WithServicesAsync(ParseResult parse, Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken cancellationToken, bool migrateFirst = true)
+    internal static async Task<int> WithServicesAsync(ParseResult parse, Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken cancellationToken, bool migrateFirst = true)
     {
         var builder = Host.CreateApplicationBuilder(parse.UnmatchedTokens.ToArray());
         builder.AddStorage();
@@ -111,7 +115,7 @@ public static class FaultlineCommandLine
         }
     }
 
-    private static int Print(bool asJson, object value, string text)
+    internal static int Print(bool asJson, object value, string text)
     {
         Console.WriteLine(asJson ? JsonSerializer.Serialize(value, Json) : text);
         return 0;

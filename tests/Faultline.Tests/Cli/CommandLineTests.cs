@@ -132,6 +132,31 @@ public abstract class CommandLineTests(StoreKind kind) : IAsyncLifetime
         Assert.Null(await accounts.VerifyPasswordAsync("stdin@example.com", password + "\n", default));
     }
 
+    [Fact]
+    public async Task Revoke_key_and_set_rate_limit_change_the_stored_key()
+    {
+        var project = await RunAsync("create-project", "--org", "Acme", "--name", "Web", "--json");
+        project.AssertSucceeded();
+        var publicKey = project.Json().GetProperty("publicKey").GetString()!;
+
+        var limited = await RunAsync("set-rate-limit", "--key", publicKey, "--events-per-second", "2.5", "--json");
+        var neither = await RunAsync("set-rate-limit", "--key", publicKey, "--json");
+        var outOfRange = await RunAsync("set-rate-limit", "--key", publicKey, "--events-per-second", "0", "--json");
+        var revoked = await RunAsync("revoke-key", "--key", publicKey, "--json");
+        var unknown = await RunAsync("revoke-key", "--key", "ffffffffffffffffffffffffffffffff", "--json");
+
+        limited.AssertSucceeded();
+        Assert.Equal(2.5, limited.Json().GetProperty("rateLimitPerSecond").GetDouble());
+        neither.AssertRefused("--events-per-second N or --default");
+        outOfRange.AssertRefused("between");
+        revoked.AssertSucceeded();
+        Assert.NotEqual(JsonValueKind.Null, revoked.Json().GetProperty("revokedAt").ValueKind);
+        unknown.AssertRefused("No project key");
+        var key = await (await _database.OpenStoreAsync()).FindProjectKeyAsync(publicKey, default);
+        Assert.NotNull(key!.RevokedAt);
+        Assert.Equal(2.5, key.RateLimitPerSecond);
+    }
+
     private Task<ProcessResult> RunAsync(params string[] args) => RunAsync(args, null);
 
     private async Task<ProcessResult> RunAsync(string[] args, IReadOnlyDictionary<string, string>? environment = null, string? stdin = null)
