@@ -16,6 +16,9 @@ public static class DockerExtensions
         builder.Services.AddSingleton<RecentContainerLines>();
         builder.Services.AddSingleton<DockerLogReceivers>();
         builder.Services.AddHostedService(s => s.GetRequiredService<DockerLogReceivers>());
+        builder.Services.AddSingleton<CriticalIssueMarker>();
+        builder.Services.AddSingleton<Pipeline.ICommittedBatchObserver>(s => s.GetRequiredService<CriticalIssueMarker>());
+        builder.Services.AddHostedService(s => s.GetRequiredService<CriticalIssueMarker>());
         builder.Services.AddSingleton<EngineWatcher>();
         builder.Services.AddHostedService(s => s.GetRequiredService<EngineWatcher>());
         return builder;
