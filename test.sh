@@ -12,6 +12,7 @@ chmod 755 "$work" # the postgres user must reach the cluster folder inside it
 cleanup() {
   "$root/scripts/postgres.sh" stop "$work/postgres" >/dev/null 2>&1 || true
   "$root/scripts/docker.sh" stop "$work/docker" >/dev/null 2>&1 || true
+  "$root/scripts/s3.sh" stop "$work/s3" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -38,6 +39,13 @@ else
   export FAULTLINE_TEST_DOCKER_UNAVAILABLE
   echo "dockerd cannot run here; the Docker engine tests will be SKIPPED: $FAULTLINE_TEST_DOCKER_UNAVAILABLE"
 fi
+
+echo "== Starting s3rver (S3-compatible archive target)"
+if ! FAULTLINE_TEST_S3=$("$root/scripts/s3.sh" start "$work/s3"); then
+  echo "s3rver could not be started: the S3 archive tests cannot run. See the messages above."
+  failed=$((failed + 1)); summary; exit 1
+fi
+export FAULTLINE_TEST_S3
 
 # The tests start their own Prometheus (config pointing at their test server's port); they need the binary.
 echo "== Prometheus"
