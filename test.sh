@@ -13,6 +13,7 @@ cleanup() {
   "$root/scripts/postgres.sh" stop "$work/postgres" >/dev/null 2>&1 || true
   "$root/scripts/docker.sh" stop "$work/docker" >/dev/null 2>&1 || true
   "$root/scripts/s3.sh" stop "$work/s3" >/dev/null 2>&1 || true
+  "$root/scripts/smtp.sh" stop "$work/smtp" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -54,6 +55,13 @@ if ! FAULTLINE_TEST_PROMETHEUS=$("$root/scripts/prometheus.sh" path); then
   failed=$((failed + 1)); summary; exit 1
 fi
 export FAULTLINE_TEST_PROMETHEUS
+
+echo "== Starting the SMTP sink (alert and report mail)"
+if ! FAULTLINE_TEST_SMTP=$("$root/scripts/smtp.sh" start "$work/smtp"); then
+  echo "The SMTP sink could not be started: the email tests cannot run. See the messages above."
+  failed=$((failed + 1)); summary; exit 1
+fi
+export FAULTLINE_TEST_SMTP FAULTLINE_TEST_MAILDIR="$work/smtp/maildir"
 
 echo "== Building (Release, warnings are errors)"
 if ! dotnet build Faultline.slnx -c Release -nologo -v quiet; then

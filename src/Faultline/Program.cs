@@ -1,4 +1,5 @@
 using Faultline.Accounts;
+using Faultline.Alerts;
 using Faultline.Cli;
 using Faultline.Dashboard;
 using Faultline.Docker;
@@ -22,6 +23,7 @@ builder.AddAccounts();
 builder.AddIngest();
 builder.AddLive();
 builder.AddDocker();
+builder.AddAlerts();
 builder.AddOperations();
 builder.AddDashboard();
 builder.AddRetention();
@@ -39,6 +41,7 @@ app.MapQueryApi();
 app.MapAccountsApi();
 app.MapLive();
 app.MapRetention();
+app.MapAlerts();
 app.MapOperations();
 app.MapDashboard();
 

@@ -24,6 +24,7 @@ public static class StorageExtensions
         builder.Services.AddSingleton<ISchemaMigrator>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<IDashboardStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<Retention.IRetentionStore>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton<Faultline.Alerts.IAlertStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }

@@ -151,5 +151,96 @@ internal static class PostgresSchema
                 holder text NOT NULL,
                 expires_at timestamptz NOT NULL);
             """),
+        (20, """
+            -- Alerts (docs/alerts.md). Channels belong to an organization and are shared by its rules;
+            -- secret holds the credential (webhook signing key, Slack webhook URL, Jira API token): written, never returned.
+            CREATE TABLE alert_channels (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id bigint NOT NULL REFERENCES organizations(id),
+                name text NOT NULL,
+                type text NOT NULL,
+                config text NOT NULL,
+                secret text,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL);
+            CREATE INDEX ix_alert_channels_org ON alert_channels (organization_id);
+            CREATE TABLE alert_rules (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                project_id bigint NOT NULL REFERENCES projects(id),
+                name text NOT NULL,
+                type text NOT NULL,
+                enabled boolean NOT NULL,
+                threshold bigint,
+                window_seconds bigint,
+                min_level bigint,
+                environment text,
+                release text,
+                query text,
+                cooldown_seconds bigint NOT NULL,
+                snoozed_until timestamptz,
+                channel_ids text NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL);
+            CREATE INDEX ix_alert_rules_project ON alert_rules (project_id);
+            -- One row per (rule, issue) that fired (issue 0 for rule-wide): the cooldown survives restarts
+            -- and the conditional upsert lets only one evaluator claim a firing.
+            CREATE TABLE alert_cooldowns (
+                rule_id bigint NOT NULL,
+                issue_id bigint NOT NULL,
+                last_fired_at timestamptz NOT NULL,
+                PRIMARY KEY (rule_id, issue_id));
+            CREATE TABLE alert_history (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                rule_id bigint NOT NULL,
+                project_id bigint NOT NULL,
+                issue_id bigint,
+                fired_at timestamptz NOT NULL,
+                reason text NOT NULL,
+                is_test boolean NOT NULL);
+            CREATE INDEX ix_alert_history_rule ON alert_history (rule_id, fired_at DESC);
+            -- The durable outbox: a notification is a row before it is a request.
+            CREATE TABLE alert_outbox (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id bigint NOT NULL,
+                history_id bigint,
+                report_run_id bigint,
+                channel_id bigint,
+                channel_type text NOT NULL,
+                payload text NOT NULL,
+                status text NOT NULL,
+                attempts bigint NOT NULL,
+                next_attempt_at timestamptz NOT NULL,
+                locked_until timestamptz,
+                last_error text,
+                created_at timestamptz NOT NULL,
+                delivered_at timestamptz);
+            CREATE INDEX ix_alert_outbox_due ON alert_outbox (status, next_attempt_at);
+            CREATE INDEX ix_alert_outbox_history ON alert_outbox (history_id);
+            CREATE TABLE jira_links (
+                channel_id bigint NOT NULL,
+                issue_id bigint NOT NULL,
+                jira_key text NOT NULL,
+                jira_url text NOT NULL,
+                created_at timestamptz NOT NULL,
+                PRIMARY KEY (channel_id, issue_id));
+            CREATE TABLE report_schedules (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                organization_id bigint NOT NULL REFERENCES organizations(id),
+                project_id bigint REFERENCES projects(id),
+                name text NOT NULL,
+                cron text NOT NULL,
+                time_zone text NOT NULL,
+                recipients text NOT NULL,
+                enabled boolean NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL);
+            -- The unique (schedule, period) row is the lease: one node sends each period once.
+            CREATE TABLE report_runs (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                schedule_id bigint NOT NULL,
+                period_end timestamptz NOT NULL,
+                created_at timestamptz NOT NULL,
+                UNIQUE (schedule_id, period_end));
+            """),
     ];
 }

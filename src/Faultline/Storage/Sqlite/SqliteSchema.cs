@@ -149,5 +149,96 @@ internal static class SqliteSchema
                 holder TEXT NOT NULL,
                 expires_at INTEGER NOT NULL);
             """),
+        (20, """
+            -- Alerts (docs/alerts.md). Channels belong to an organization and are shared by its rules;
+            -- secret holds the credential (webhook signing key, Slack webhook URL, Jira API token): written, never returned.
+            CREATE TABLE alert_channels (
+                id INTEGER PRIMARY KEY,
+                organization_id INTEGER NOT NULL REFERENCES organizations(id),
+                name TEXT NOT NULL,
+                type TEXT NOT NULL,
+                config TEXT NOT NULL,
+                secret TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL);
+            CREATE INDEX ix_alert_channels_org ON alert_channels (organization_id);
+            CREATE TABLE alert_rules (
+                id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                name TEXT NOT NULL,
+                type TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                threshold INTEGER,
+                window_seconds INTEGER,
+                min_level INTEGER,
+                environment TEXT,
+                release TEXT,
+                query TEXT,
+                cooldown_seconds INTEGER NOT NULL,
+                snoozed_until INTEGER,
+                channel_ids TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL);
+            CREATE INDEX ix_alert_rules_project ON alert_rules (project_id);
+            -- One row per (rule, issue) that fired (issue 0 for rule-wide): the cooldown survives restarts
+            -- and the conditional upsert lets only one evaluator claim a firing.
+            CREATE TABLE alert_cooldowns (
+                rule_id INTEGER NOT NULL,
+                issue_id INTEGER NOT NULL,
+                last_fired_at INTEGER NOT NULL,
+                PRIMARY KEY (rule_id, issue_id));
+            CREATE TABLE alert_history (
+                id INTEGER PRIMARY KEY,
+                rule_id INTEGER NOT NULL,
+                project_id INTEGER NOT NULL,
+                issue_id INTEGER,
+                fired_at INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                is_test INTEGER NOT NULL);
+            CREATE INDEX ix_alert_history_rule ON alert_history (rule_id, fired_at DESC);
+            -- The durable outbox: a notification is a row before it is a request.
+            CREATE TABLE alert_outbox (
+                id INTEGER PRIMARY KEY,
+                organization_id INTEGER NOT NULL,
+                history_id INTEGER,
+                report_run_id INTEGER,
+                channel_id INTEGER,
+                channel_type TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                locked_until INTEGER,
+                last_error TEXT,
+                created_at INTEGER NOT NULL,
+                delivered_at INTEGER);
+            CREATE INDEX ix_alert_outbox_due ON alert_outbox (status, next_attempt_at);
+            CREATE INDEX ix_alert_outbox_history ON alert_outbox (history_id);
+            CREATE TABLE jira_links (
+                channel_id INTEGER NOT NULL,
+                issue_id INTEGER NOT NULL,
+                jira_key TEXT NOT NULL,
+                jira_url TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (channel_id, issue_id));
+            CREATE TABLE report_schedules (
+                id INTEGER PRIMARY KEY,
+                organization_id INTEGER NOT NULL REFERENCES organizations(id),
+                project_id INTEGER REFERENCES projects(id),
+                name TEXT NOT NULL,
+                cron TEXT NOT NULL,
+                time_zone TEXT NOT NULL,
+                recipients TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL);
+            -- The unique (schedule, period) row is the lease: one node sends each period once.
+            CREATE TABLE report_runs (
+                id INTEGER PRIMARY KEY,
+                schedule_id INTEGER NOT NULL,
+                period_end INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                UNIQUE (schedule_id, period_end));
+            """),
     ];
 }
