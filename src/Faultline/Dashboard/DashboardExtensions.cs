@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Hosting.StaticWebAssets;
 
 namespace Faultline.Dashboard;
 
@@ -14,6 +15,12 @@ public static class DashboardExtensions
             .Bind(builder.Configuration.GetSection(DashboardOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        if (builder.Environment is IWebHostEnvironment web)
+        {
+            // A build run from its output folder (tests, `dotnet faultline.dll`) finds wwwroot through the
+            // build's static web assets manifest; a published app has the files and no manifest (no-op).
+            StaticWebAssetsLoader.UseStaticWebAssets(web, builder.Configuration);
+        }
         builder.AddDashboardAuthentication();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddAntiforgery(options => options.Cookie.Name = "faultline.antiforgery");
