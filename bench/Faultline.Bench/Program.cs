@@ -1,6 +1,13 @@
 using System.Runtime.InteropServices;
 using Faultline.Bench;
 
+if (args.Length > 0 && args[0] == "syslog")
+{
+    using var cancelSyslog = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancelSyslog.Cancel(); };
+    return await SyslogRunner.RunAsync(args, cancelSyslog.Token);
+}
+
 BenchOptions options;
 try
 {

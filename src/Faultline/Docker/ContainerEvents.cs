@@ -7,7 +7,7 @@ namespace Faultline.Docker;
 /// <summary>Turns received lines into canonical events: level from severity or the error pattern, container tags, grouping.</summary>
 public sealed class ContainerEvents(DockerOptions options, IngestOptions ingest)
 {
-    private readonly Regex _errorPattern = new(options.ErrorPattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+    private readonly Regex _errorPattern = new(options.ErrorPattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     private readonly Regex[] _critical = [.. options.CriticalContainers.Select(GlobToRegex)];
 
     public bool IsError(ContainerLogLine line)
@@ -97,7 +97,7 @@ public sealed class ContainerEvents(DockerOptions options, IngestOptions ingest)
 public sealed class TraceJoiner(MultilineOptions options, int maxChars)
 {
     private const int MaxHeldStreams = 1000;
-    private readonly Regex _continuation = new(options.ContinuationPattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+    private readonly Regex _continuation = new(options.ContinuationPattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     private readonly Dictionary<string, Held> _held = new(StringComparer.Ordinal);
 
     public bool HasHeld => _held.Count > 0;

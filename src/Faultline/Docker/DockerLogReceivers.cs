@@ -40,7 +40,7 @@ public sealed partial class DockerLogReceivers(
     {
         var settings = options.Value;
         var events = new ContainerEvents(settings, ingest.Value);
-        var syslog = new SyslogParser(new Regex(settings.SyslogTagPattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)), time);
+        var syslog = new SyslogParser(new Regex(settings.SyslogTagPattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)), time);
         foreach (var (name, listener) in settings.Listeners)
         {
             var context = new ListenerContext(name, listener, settings, ingest.Value, events, syslog, keys, pipeline, metrics, recent, time, logger, _stopping.Token);

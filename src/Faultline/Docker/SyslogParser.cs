@@ -128,25 +128,7 @@ public sealed class SyslogParser(Regex tagPattern, TimeProvider time)
 
     private ContainerLogLine Line(string message, int severity, DateTimeOffset? at, string? host, string? tag, string? projectKey)
     {
-        string? name = null, id = null, image = null;
-        if (tag is not null)
-        {
-            var match = tagPattern.Match(tag);
-            if (match.Success)
-            {
-                name = Group(match, "name");
-                id = Group(match, "id");
-                image = Group(match, "image");
-            }
-            else if (tag.Length is 12 or 64 && tag.All(char.IsAsciiHexDigitLower))
-            {
-                id = tag; // Docker's default tag is {{.ID}}, the short container id
-            }
-            else
-            {
-                name = tag;
-            }
-        }
+        var (name, id, image) = tag is null ? default : ReadTag(tag);
         return new ContainerLogLine
         {
             Message = message,
@@ -160,6 +142,45 @@ public sealed class SyslogParser(Regex tagPattern, TimeProvider time)
             ProjectKey = projectKey,
         };
     }
+
+    /// <summary>Container name, id and image from a tag; cached, since a stream repeats its tag on every line.</summary>
+    private (string? Name, string? Id, string? Image) ReadTag(string tag)
+    {
+        if (_tags.TryGetValue(tag, out var known))
+        {
+            return known;
+        }
+        (string?, string?, string?) parsed;
+        Match match;
+        try
+        {
+            match = tagPattern.Match(tag);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            match = Match.Empty;
+        }
+        if (match.Success)
+        {
+            parsed = (Group(match, "name"), Group(match, "id"), Group(match, "image"));
+        }
+        else if (tag.Length is 12 or 64 && tag.All(char.IsAsciiHexDigitLower))
+        {
+            parsed = (null, tag, null); // Docker's default tag is {{.ID}}, the short container id
+        }
+        else
+        {
+            parsed = (tag, null, null);
+        }
+        if (_tags.Count > 10_000)
+        {
+            _tags.Clear();
+        }
+        _tags[tag] = parsed;
+        return parsed;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string?, string?, string?)> _tags = new(StringComparer.Ordinal);
 
     private static string? Group(Match match, string name) =>
         match.Groups[name] is { Success: true, Length: > 0 } group ? group.Value : null;

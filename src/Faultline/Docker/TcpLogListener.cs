@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace Faultline.Docker;
 
@@ -110,7 +111,15 @@ public sealed partial class TcpLogListener(ListenerContext context) : ILogListen
         context.Metrics.Received(context.Name);
         var bytes = frame.IsSingleSegment ? frame.FirstSpan : frame.ToArray();
         string? reason;
-        var line = context.IsGelf ? GelfParser.Parse(bytes, out reason) : context.Syslog.Parse(bytes, out reason);
+        ContainerLogLine? line;
+        try
+        {
+            line = context.IsGelf ? GelfParser.Parse(bytes, out reason) : context.Syslog.Parse(bytes, out reason);
+        }
+        catch (Exception e) when (e is RegexMatchTimeoutException or ArgumentException or FormatException)
+        {
+            (line, reason) = (null, "error"); // one bad frame never ends the connection
+        }
         if (line is null)
         {
             context.Metrics.Dropped(context.Name, reason ?? "malformed");
