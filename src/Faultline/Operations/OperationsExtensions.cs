@@ -1,3 +1,4 @@
+using Faultline.Operations.SelfReport;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 
@@ -9,6 +10,7 @@ public static class OperationsExtensions
     {
         builder.Services.AddSingleton<FaultlineMetrics>();
         builder.AddTelemetry();
+        builder.AddSelfReport();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(options =>
         {
