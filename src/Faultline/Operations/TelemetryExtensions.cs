@@ -30,7 +30,7 @@ public static class TelemetryExtensions
         builder.Services.AddSingleton<FaultlineStateMetrics>();
         builder.Services.AddSingleton<Pipeline.ICommittedBatchObserver>(s => s.GetRequiredService<FaultlineStateMetrics>());
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("faultline", serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString()))
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "faultline", serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString()))
             .WithMetrics(metrics => metrics.AddMeter(Meters).AddPrometheusExporter());
         if (OtlpConfigured(builder.Configuration))
         {
