@@ -40,7 +40,8 @@ COPY --from=build /app ./
 ENV Urls=http://0.0.0.0:8100 \
     ASPNETCORE_HTTP_PORTS= \
     Faultline__Storage__Provider=sqlite \
-    Faultline__Storage__Sqlite__Path=/data/faultline.db
+    Faultline__Storage__Sqlite__Path=/data/faultline.db \
+    Faultline__Retention__Archive__LocalPath=/data/archive
 
 EXPOSE 8100
 VOLUME ["/data"]

@@ -132,20 +132,20 @@ public sealed partial class GrafanaDashboardTests(ScrapedFaultline scraped) : IC
     public async Task Every_promql_expression_is_accepted_by_prometheus_and_returns_series()
     {
         // Prometheus needs two scrapes for rate(); wait until the ingest counter is there.
-        await scraped.Prometheus.WaitForValueAsync("""sum(faultline_events_accepted_total{job="faultline"})""", v => v >= ScrapedFaultline.AcceptedEvents, TimeSpan.FromSeconds(60));
+        await scraped.Prometheus.WaitForValueAsync("""sum(faultline_events_accepted_total{job="faultline"})""", v => v >= ScrapedFaultline.AcceptedEvents, TimeSpan.FromSeconds(120));
         var expressions = Targets("faultline-prometheus").Select(t => (Panel: t.Panel, Expr: t.Target.GetProperty("expr").GetString()!))
             .Concat(Variables("faultline-prometheus").Select(v => (Panel: $"variable {v.GetProperty("name")}", Expr: LabelValuesAsQuery(v.GetProperty("query").GetProperty("query").GetString()!))))
             .ToList();
         Assert.True(expressions.Count >= 10);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         var empty = expressions;
         while (true)
         {
             var stillEmpty = new List<(string Panel, string Expr)>();
             foreach (var (panel, expr) in empty)
             {
-                var query = expr.Replace("$__rate_interval", "30s").Replace("$job", "faultline").Replace("$instance", ".*");
+                var query = expr.Replace("$__rate_interval", "1m").Replace("$job", "faultline").Replace("$instance", ".*");
                 var answer = await scraped.Prometheus.QueryAsync(query);
                 Assert.True(answer.GetProperty("status").GetString() == "success", $"{panel}: `{query}` failed: {answer}");
                 if (answer.GetProperty("data").GetProperty("result").GetArrayLength() == 0)

@@ -145,6 +145,8 @@ public sealed partial class PackagingTests
         var volume = runtime.Single(i => i.Keyword == "VOLUME").Arguments;
         Assert.Contains("\"/data\"", volume, StringComparison.Ordinal);
         Assert.StartsWith("/data/", environment["Faultline__Storage__Sqlite__Path"], StringComparison.Ordinal);
+        // The local archive too: its default (data/archive under /app) is neither persistent nor writable by the app user.
+        Assert.StartsWith("/data/", environment["Faultline__Retention__Archive__LocalPath"], StringComparison.Ordinal);
 
         var healthcheck = runtime.Single(i => i.Keyword == "HEALTHCHECK").Arguments;
         Assert.Contains($"/dev/tcp/127.0.0.1/{port}", healthcheck, StringComparison.Ordinal);
