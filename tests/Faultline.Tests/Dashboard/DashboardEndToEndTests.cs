@@ -134,6 +134,7 @@ public abstract class DashboardEndToEndTests(StoreKind kind, ITestOutputHelper o
 
         // It left the unresolved list; the others are still there.
         await page.ClickAsync("nav.main >> text=Issues");
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Issues");
         await Assertions.Expect(page.Locator("td.title", new() { HasText = "Payment provider" })).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("td.title", new() { HasText = "Cannot read properties" })).ToHaveCountAsync(0);
 
@@ -144,6 +145,8 @@ public abstract class DashboardEndToEndTests(StoreKind kind, ITestOutputHelper o
 
         // Events explorer with the drawer.
         await page.ClickAsync("nav.main >> text=Events");
+        // Links load through Blazor's enhanced navigation: wait for the new page before using its form.
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Events");
         await page.FillAsync("input[name=query]", "level:error");
         await page.ClickAsync("form.filters button[type=submit]");
         await page.WaitForURLAsync("**/events?query=level*");
