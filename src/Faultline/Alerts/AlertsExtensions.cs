@@ -1,4 +1,5 @@
 using Faultline.Alerts.Channels;
+using Faultline.Alerts.Reports;
 using Faultline.Pipeline;
 
 namespace Faultline.Alerts;
@@ -28,12 +29,14 @@ public static class AlertsExtensions
         builder.Services.AddSingleton<AlertEvaluator>();
         builder.Services.AddSingleton<ICommittedBatchObserver>(s => s.GetRequiredService<AlertEvaluator>());
         builder.Services.AddHostedService(s => s.GetRequiredService<AlertEvaluator>());
+        builder.Services.AddSingleton<ReportScheduler>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<ReportScheduler>());
         return builder;
     }
 
     public static IEndpointRouteBuilder MapAlerts(this IEndpointRouteBuilder app)
     {
-        app.MapAlertsApi();
+        app.MapAlertsApi().MapReportsApi();
         return app;
     }
 }
