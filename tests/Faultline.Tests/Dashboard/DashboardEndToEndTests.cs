@@ -176,8 +176,17 @@ public abstract class DashboardEndToEndTests(StoreKind kind, ITestOutputHelper o
         await page.SetViewportSizeAsync(390, 844);
         await page.GotoAsync($"/issues/{await CrashIssueIdAsync()}");
         await ScreenshotAsync(page, "phone-issue");
-        var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
-        Assert.False(overflow, "The issue page should not scroll sideways on a 390 px wide phone.");
+        // Names the elements whose right edge passes the viewport, so a failure says what to fix.
+        var overflowing = await page.EvaluateAsync<string>("""
+            () => document.documentElement.scrollWidth <= window.innerWidth + 1 ? "" :
+              [...document.querySelectorAll("body *")]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                .slice(0, 8)
+                .map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).replaceAll(" ", ".") : "")
+                          + " (" + Math.round(e.getBoundingClientRect().right) + " px)")
+                .join(", ")
+            """);
+        Assert.True(overflowing.Length == 0, $"The issue page should not scroll sideways on a 390 px wide phone; too wide: {overflowing}");
     }
 
     private async Task<long> CrashIssueIdAsync()
