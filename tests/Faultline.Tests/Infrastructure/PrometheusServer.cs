@@ -54,8 +54,9 @@ public sealed class PrometheusServer : IAsyncDisposable
         var config = Path.Combine(directory, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
+              scrape_interval: 3s
+              scrape_timeout: 3s
+              evaluation_interval: 3s
             scrape_configs:
               - job_name: faultline
                 metrics_path: {target.AbsolutePath.TrimEnd('/')}/metrics
@@ -89,6 +90,14 @@ public sealed class PrometheusServer : IAsyncDisposable
     {
         var response = await _http.GetAsync("api/v1/query?query=" + Uri.EscapeDataString(promql));
         return JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The scrape targets' health and last error (for failure messages: a scrape that timed out on a loaded machine leaves every series stale).</summary>
+    public async Task<string> TargetsAsync()
+    {
+        var answer = JsonSerializer.Deserialize<JsonElement>(await _http.GetStringAsync("api/v1/targets"));
+        return string.Join("; ", answer.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+            .Select(t => $"{t.GetProperty("scrapeUrl").GetString()} health={t.GetProperty("health").GetString()} lastError={t.GetProperty("lastError").GetString()} lastScrapeDuration={t.GetProperty("lastScrapeDuration")}"));
     }
 
     /// <summary>Polls a query until it returns at least one series whose value passes <paramref name="accept"/>.</summary>

@@ -160,7 +160,8 @@ public sealed partial class GrafanaDashboardTests(ScrapedFaultline scraped) : IC
             }
             await Task.Delay(1000);
         }
-        Assert.True(empty.Count == 0, "No series for: " + string.Join("; ", empty.Select(e => $"{e.Panel}: {e.Expr}")));
+        Assert.True(empty.Count == 0, "No series for: " + string.Join("; ", empty.Select(e => $"{e.Panel}: {e.Expr}"))
+            + $". Targets: {(empty.Count == 0 ? "" : await scraped.Prometheus.TargetsAsync())}");
     }
 
     // --- Grafana's substitutions, as its PostgreSQL data source does them ----------------------

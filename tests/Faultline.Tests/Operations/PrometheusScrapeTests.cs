@@ -4,7 +4,7 @@ using Faultline.Tests.Infrastructure;
 
 namespace Faultline.Tests.Operations;
 
-/// <summary>A running Faultline (real Kestrel, PostgreSQL) with events sent to it, scraped every second by a real Prometheus.</summary>
+/// <summary>A running Faultline (real Kestrel, PostgreSQL) with events sent to it, scraped every 3 s by a real Prometheus.</summary>
 public sealed class ScrapedFaultline : IAsyncLifetime
 {
     public const int AcceptedEvents = 3;
