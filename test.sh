@@ -2,7 +2,7 @@
 # Runs every test suite against real components and ends with one summary line:
 #   N passed, N failed, N skipped
 # Installs what is missing (PostgreSQL via apt-get when run as root) and starts a throwaway
-# PostgreSQL cluster for the run; the .NET tests run against SQLite and PostgreSQL.
+# PostgreSQL cluster and a Redis server for the run; the .NET tests run against SQLite and PostgreSQL.
 set -uo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -14,6 +14,7 @@ cleanup() {
   "$root/scripts/docker.sh" stop "$work/docker" >/dev/null 2>&1 || true
   "$root/scripts/s3.sh" stop "$work/s3" >/dev/null 2>&1 || true
   "$root/scripts/smtp.sh" stop "$work/smtp" >/dev/null 2>&1 || true
+  "$root/scripts/redis.sh" stop "$work/redis" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,6 +30,14 @@ if ! FAULTLINE_TEST_POSTGRES=$("$root/scripts/postgres.sh" start "$work/postgres
   failed=$((failed + 1)); summary; exit 1
 fi
 export FAULTLINE_TEST_POSTGRES
+
+# Several nodes share PostgreSQL and Redis (live-stream backplane, shared rate limits).
+echo "== Starting Redis"
+if ! FAULTLINE_TEST_REDIS=$("$root/scripts/redis.sh" start "$work/redis"); then
+  echo "Redis could not be started: the multi-node (backplane, shared rate limit) tests cannot run. See the messages above."
+  failed=$((failed + 1)); summary; exit 1
+fi
+export FAULTLINE_TEST_REDIS
 
 # The Docker log-driver and watcher tests need a Docker engine. It is the one component a machine may
 # lack (no cgroups or namespaces in some sandboxes): then those tests are skipped with the reason.
