@@ -5,6 +5,7 @@
 # Listens on 127.0.0.1 on a free port, keeps nothing on disk (no RDB snapshot, no AOF) and requires
 # a password made up for this run (DIR/password), so the tests use the same authenticated path as
 # production. Installs Debian's redis-server with apt-get when it is missing and we are root.
+# Starting DIR again after a stop reuses its port and password: a restart, as tests of reconnection need.
 set -euo pipefail
 
 cmd=${1:?usage: redis.sh start|stop DIR}
@@ -22,15 +23,17 @@ case "$cmd" in
       fi
     fi
     mkdir -p "$dir"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-      || shuf -i 20000-40000 -n 1)
-    password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-    echo "$password" >"$dir/password"
-    chmod 600 "$dir/password"
-    echo "$port" >"$dir/port"
+    if [ -f "$dir/port" ] && [ -f "$dir/password" ]; then
+      port=$(cat "$dir/port"); password=$(cat "$dir/password")
+    else
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+        || shuf -i 20000-40000 -n 1)
+      password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+      (umask 077; echo "$password" >"$dir/password")
+      echo "$port" >"$dir/port"
+    fi
     # The password goes through a config file, not the command line (ps would show it).
-    printf 'requirepass %s\n' "$password" >"$dir/redis.conf"
-    chmod 600 "$dir/redis.conf"
+    (umask 077; printf 'requirepass %s\n' "$password" >"$dir/redis.conf")
     redis-server "$dir/redis.conf" --port "$port" --bind 127.0.0.1 --daemonize yes --dir "$dir" \
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' --appendonly no >&2 \
       || { cat "$dir/redis.log" >&2 2>/dev/null; exit 1; }

@@ -8,6 +8,7 @@ using Faultline.Ingest.Sentry;
 using Faultline.Issues;
 using Faultline.Live;
 using Faultline.Operations;
+using Faultline.Redis;
 using Faultline.Retention;
 using Faultline.Storage;
 
@@ -22,6 +23,7 @@ builder.AddStorageMaintenance();
 builder.AddAccounts();
 builder.AddIngest();
 builder.AddLive();
+builder.AddRedis();
 builder.AddDocker();
 builder.AddAlerts();
 builder.AddOperations();

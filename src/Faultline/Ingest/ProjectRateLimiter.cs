@@ -7,8 +7,10 @@ namespace Faultline.Ingest;
 /// <summary>
 /// A token bucket per project key, counting events (not requests). A key's bucket is rebuilt when
 /// the key arrives with a different rate than the bucket was made for (its limit was changed).
+/// With a shared limiter (Redis, several nodes) the bucket lives there; this node's own buckets
+/// decide only while the shared one cannot answer.
 /// </summary>
-public sealed class ProjectRateLimiter(IOptions<IngestOptions> options) : IDisposable
+public sealed class ProjectRateLimiter(IOptions<IngestOptions> options, ISharedRateLimiter? shared = null) : IDisposable
 {
     /// <summary>A key's own limit also caps its burst at this many seconds of events (at most the configured Burst).</summary>
     public const int OwnLimitBurstSeconds = 5;
@@ -17,6 +19,22 @@ public sealed class ProjectRateLimiter(IOptions<IngestOptions> options) : IDispo
 
     private sealed record Bucket(double Rate, int Burst, TokenBucketRateLimiter Limiter);
 
+    /// <returns>Null when the events may pass, else how long the client should wait.</returns>
+    public async ValueTask<TimeSpan?> TryAcquireAsync(Storage.ProjectKeyRecord key, int events, CancellationToken cancellationToken)
+    {
+        if (shared is not null)
+        {
+            var (rate, burst) = Limits(key.RateLimitPerSecond);
+            var answer = await shared.TryAcquireAsync(key.Id, rate, burst, Math.Min(events, burst), cancellationToken);
+            if (answer.Answered)
+            {
+                return answer.RetryAfter;
+            }
+        }
+        return TryAcquire(key, events);
+    }
+
+    /// <summary>This node's own bucket for the key.</summary>
     /// <returns>Null when the events may pass, else how long the client should wait.</returns>
     public TimeSpan? TryAcquire(Storage.ProjectKeyRecord key, int events)
     {
@@ -56,12 +74,19 @@ public sealed class ProjectRateLimiter(IOptions<IngestOptions> options) : IDispo
         }
     }
 
-    private Bucket CreateBucket(double? ownRate)
+    /// <summary>A key's sustained rate and bucket size: its own limit, else the configured defaults.</summary>
+    private (double EventsPerSecond, int Burst) Limits(double? ownRate)
     {
         var eventsPerSecond = ownRate ?? options.Value.RateLimit.EventsPerSecond;
         var burst = ownRate is { } own
             ? (int)Math.Clamp(Math.Ceiling(own * OwnLimitBurstSeconds), 1, options.Value.RateLimit.Burst)
             : options.Value.RateLimit.Burst;
+        return (eventsPerSecond, burst);
+    }
+
+    private Bucket CreateBucket(double? ownRate)
+    {
+        var (eventsPerSecond, burst) = Limits(ownRate);
         // Refill ten times a second when the rate allows, so a bucket never waits a whole second to refill.
         var (period, tokens) = eventsPerSecond >= 10
             ? (TimeSpan.FromMilliseconds(100), (int)Math.Min(int.MaxValue, Math.Round(eventsPerSecond / 10)))

@@ -62,8 +62,10 @@ public static class LiveEndpoints
             return TypedResults.NotFound();
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        // Subscribed before the handshake completes, so an event committed right after the client
+        // sees the connection open is not missed (it waits in the subscription's queue).
         using var subscription = publisher.Subscribe(project, filter);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
         using var closed = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var receiving = DiscardUntilClosedAsync(socket, closed);
         try

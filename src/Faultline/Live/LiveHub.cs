@@ -5,15 +5,17 @@ using Faultline.Storage;
 
 namespace Faultline.Live;
 
-/// <summary>Publication of committed events to live subscribers; a Redis backplane would implement this for several nodes.</summary>
+/// <summary>Publication of committed events to live subscribers (this node's; other nodes' arrive through <see cref="RedisLiveBackplane"/>).</summary>
 public interface ILivePublisher
 {
     LiveSubscription Subscribe(long projectId, LiveFilter filter);
 }
 
 /// <summary>
-/// This node's subscribers. The writer hands over each committed batch; every subscriber gets a
-/// bounded queue, and a slow one loses messages (counted) rather than slowing ingest.
+/// This node's subscribers. The writer hands over each committed batch, and with Redis the
+/// backplane hands over other nodes' batches; every subscriber gets a bounded queue, and a slow one
+/// loses messages (counted) rather than slowing ingest. The same filter and project scoping apply to
+/// both, since both go through <see cref="Deliver"/>.
 /// </summary>
 public sealed class LiveHub : ILivePublisher, ICommittedBatchObserver
 {
@@ -32,13 +34,19 @@ public sealed class LiveHub : ILivePublisher, ICommittedBatchObserver
         return subscription;
     }
 
-    public void OnCommitted(BatchWriteResult batch)
+    /// <summary>Whether anyone on this node listens to the project (the backplane skips decoding the rest).</summary>
+    public bool HasSubscribers(long projectId) => _subscriptions.Keys.Any(s => s.ProjectId == projectId);
+
+    public void OnCommitted(BatchWriteResult batch) => Deliver(batch.Stored);
+
+    /// <summary>Offers committed events to the subscribers of their project whose filter they match.</summary>
+    public void Deliver(IReadOnlyList<StoredEvent> events)
     {
         if (_subscriptions.IsEmpty)
         {
             return;
         }
-        foreach (var stored in batch.Stored)
+        foreach (var stored in events)
         {
             foreach (var subscription in _subscriptions.Keys)
             {

@@ -16,7 +16,7 @@ public sealed class IngestPipeline(EventWriter writer, ProjectRateLimiter rateLi
 
     public async Task<IReadOnlyList<Guid>> IngestAsync(ProjectKeyRecord key, IReadOnlyList<FaultlineEvent> events, DateTimeOffset receivedAt, string endpoint, CancellationToken cancellationToken)
     {
-        if (rateLimiter.TryAcquire(key, events.Count) is { } retryAfter)
+        if (await rateLimiter.TryAcquireAsync(key, events.Count, cancellationToken) is { } retryAfter)
         {
             metrics.Rejected(endpoint, "rate_limited", events.Count);
             throw new IngestRejectedException(StatusCodes.Status429TooManyRequests, "rate_limited",

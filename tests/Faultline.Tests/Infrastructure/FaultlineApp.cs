@@ -6,8 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Faultline.Tests.Infrastructure;
 
-/// <summary>The real server in-process on a fresh database of one engine.</summary>
-public sealed class FaultlineApp(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+/// <summary>
+/// The real server in-process on a fresh database of one engine. With ownsDatabase false several
+/// servers (nodes) share the database, and the test drops it once, after all of them.
+/// </summary>
+public sealed class FaultlineApp(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null, bool ownsDatabase = true) : WebApplicationFactory<Program>
 {
     public TestDatabase Database { get; } = database;
 
@@ -62,7 +65,10 @@ public sealed class FaultlineApp(TestDatabase database, IReadOnlyDictionary<stri
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await Database.DisposeAsync();
+        if (ownsDatabase)
+        {
+            await Database.DisposeAsync();
+        }
     }
 }
 

@@ -41,11 +41,18 @@ public sealed class KestrelFaultline : IAsyncDisposable
     /// <summary>Requests to /api/{projectId}/envelope/, /store/ or /api/v1/events so far, with the answer given.</summary>
     public IReadOnlyList<SentryRequest> Requests => [.. _requests];
 
-    public static async Task<KestrelFaultline> StartAsync(StoreKind kind, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<KestrelFaultline> StartAsync(StoreKind kind, IReadOnlyDictionary<string, string?>? settings = null) =>
+        Start(await TestDatabase.CreateAsync(kind), settings, ownsDatabase: true);
+
+    /// <summary>Another node on a database the caller owns (several nodes share one PostgreSQL database); the caller disposes the database last.</summary>
+    public static KestrelFaultline StartNode(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) =>
+        Start(database, settings, ownsDatabase: false);
+
+    private static KestrelFaultline Start(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase)
     {
         // appsettings.json asks for port 8100; each test server takes a free loopback port instead.
         var merged = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Urls"] = "http://127.0.0.1:0" };
-        var app = new FaultlineApp(await TestDatabase.CreateAsync(kind), merged);
+        var app = new FaultlineApp(database, merged, ownsDatabase);
         var requests = new ConcurrentQueue<SentryRequest>();
         var factory = app.WithWebHostBuilder(builder => builder.ConfigureServices(services =>
             services.AddSingleton<IStartupFilter>(new RecordingStartupFilter(requests))));

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Faultline.Tests.Infrastructure;
+
+namespace Faultline.Tests.Redis;
+
+/// <summary>
+/// Redis stopped under two running nodes: ingest is still stored and acknowledged on both, each node's
+/// own subscribers still get their events, the lost cross-node delivery and the local rate-limit
+/// decisions are counted, and after Redis comes back the nodes reconnect and deliver exactly once again.
+/// The nodes use a Redis of this test's own, so stopping it touches no other test.
+/// </summary>
+public sealed partial class RedisOutageTests
+{
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1.5);
+
+    [Fact]
+    public async Task With_Redis_stopped_ingest_is_still_acknowledged_and_stored_and_the_backplane_reconnects_when_it_is_back()
+    {
+        await using var redis = await TestRedis.StartOwnAsync();
+        await using var nodes = await NodePair.StartAsync(redis);
+        var tenant = await nodes.A.CreateTenantAsync("outage");
+        using var onA = await NodePair.SubscribeAsync(nodes.A, tenant, $"project={tenant.ProjectId}");
+        using var onB = await NodePair.SubscribeAsync(nodes.B, tenant, $"project={tenant.ProjectId}");
+        var before = await NodePair.SendAsync(nodes.A, tenant, "before the outage");
+        Assert.Equal([before], await onB.TakeWhenQuietAsync(Quiet));
+        Assert.Equal([before], onA.Take());
+
+        await redis.StopAsync();
+        var during = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            during.Add(await NodePair.SendAsync(i % 2 == 0 ? nodes.A : nodes.B, tenant, $"during the outage {i}"));
+            // Not a benchmark: only that no request waits on Redis's timeouts (connect 5 s).
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"Ingest took {watch.Elapsed} with Redis down.");
+        }
+
+        // Stored: node B reads back what node A acknowledged.
+        using var api = nodes.B.ApiClient(tenant.Token);
+        foreach (var id in during)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await api.GetAsync($"/api/v1/events/{id}")).StatusCode);
+        }
+        // Each node's own subscribers still get its events; the other node's do not (counted as dropped).
+        Assert.Equal([during[0], during[2], during[4]], await onA.TakeWhenQuietAsync(Quiet));
+        Assert.Equal([during[1], during[3]], await onB.TakeWhenQuietAsync(Quiet));
+        var metrics = await new HttpClient { BaseAddress = nodes.A.Address }.GetStringAsync("/metrics");
+        Assert.True(Sample(metrics, "faultline_live_backplane_dropped_total", "reason=\"redis_unavailable\"") >= 3, metrics);
+        Assert.True(Sample(metrics, "faultline_ratelimit_local_fallbacks_total") >= 3, metrics);
+        Assert.Equal(0, Sample(metrics, "faultline_redis_connected"));
+
+        await redis.RestartAsync();
+        // Reconnection takes the client's retry interval: probe until node B hears node A again.
+        var watchReconnect = Stopwatch.StartNew();
+        while (true)
+        {
+            var probe = await NodePair.SendAsync(nodes.A, tenant, "probe");
+            if (await onB.WaitForAsync(probe, TimeSpan.FromSeconds(1)))
+            {
+                break;
+            }
+            Assert.True(watchReconnect.Elapsed < TimeSpan.FromSeconds(60), "Node B did not receive node A's events within 60 s of Redis restarting.");
+        }
+        await onA.TakeWhenQuietAsync(Quiet);
+        await onB.TakeWhenQuietAsync(Quiet);
+
+        var after = await NodePair.SendAsync(nodes.A, tenant, "after the outage");
+        Assert.Equal([after], await onB.TakeWhenQuietAsync(Quiet));
+        Assert.Equal([after], onA.Take());
+        Assert.Equal(1, Sample(await new HttpClient { BaseAddress = nodes.B.Address }.GetStringAsync("/metrics"), "faultline_redis_connected"));
+    }
+
+    /// <summary>The sum of a metric's samples in Prometheus text (those whose labels contain <paramref name="labels"/>).</summary>
+    private static double Sample(string metrics, string name, string labels = "") =>
+        metrics.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
+            .Where(line => line.Contains(labels, StringComparison.Ordinal))
+            .Select(line => double.Parse(SampleValue().Match(line).Groups[1].Value, CultureInfo.InvariantCulture))
+            .Sum();
+
+    [GeneratedRegex(@"\s(\S+)(\s\d+)?$")]
+    private static partial Regex SampleValue();
+}
