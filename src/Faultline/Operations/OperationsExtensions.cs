@@ -12,6 +12,9 @@ public static class OperationsExtensions
         builder.AddTelemetry();
         builder.AddSelfReport();
         builder.Services.AddProblemDetails();
+        // Binding failures throw so BadRequestExceptionHandler can say which parameter was wrong.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddOpenApi(options =>
         {
             options.AddDocumentTransformer((document, _, _) =>

@@ -113,6 +113,31 @@ public abstract class QueryApiTests(StoreKind kind) : IAsyncLifetime
         Assert.Equal(6, problem.GetProperty("position").GetInt32());
     }
 
+    [Theory]
+    [InlineData("issues?since=yesterday", "since")]
+    [InlineData("issues?limit=many", "limit")]
+    [InlineData("events?until=2026-13-45", "until")]
+    [InlineData("stats?interval=often", "interval")]
+    public async Task A_parameter_the_framework_cannot_bind_is_400_naming_the_parameter(string pathAndQuery, string parameter)
+    {
+        var response = await _app.ApiClient(_acme.Token).GetAsync($"/api/v1/projects/{_acme.ProjectId}/{pathAndQuery}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(parameter, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_typed_body_that_is_not_json_is_400_with_a_reason()
+    {
+        var response = await _app.ApiClient(_acme.Token).PatchAsync("/api/v1/issues/1", new StringContent("{", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+    }
+
     [Fact]
     public async Task A_key_over_its_rate_limit_gets_429_with_retry_after()
     {
