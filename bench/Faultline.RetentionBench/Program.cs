@@ -11,13 +11,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-// The retention sweep's rate, and store ingest throughput while a sweep runs versus without.
-// In-process against one store: seeds old events, measures ingest alone, sweeps one set alone,
-// then sweeps a second set while ingest runs. Usage:
-//   faultline-retention-bench --store sqlite|postgres --events N [--seconds S] [--connection CS] [--dir DIR]
+// The retention sweep's rate, and store ingest throughput while a sweep runs versus without, for
+// the sweep unthrottled (work share 1) and throttled (--work-share). In-process against one store:
+// seeds three sets of old events, sweeps set A alone, then for each share measures ingest alone and
+// sweeps the next set while the same ingest runs. Prints one Markdown row per share. Usage:
+//   faultline-retention-bench --store sqlite|postgres --events N [--seconds S] [--work-share X] [--chunk N] [--connection CS] [--dir DIR]
 var store = Arg("--store", "sqlite");
-var total = int.Parse(Arg("--events", "200000"), CultureInfo.InvariantCulture);
+var total = int.Parse(Arg("--events", "150000"), CultureInfo.InvariantCulture);
 var seconds = double.Parse(Arg("--seconds", "10"), CultureInfo.InvariantCulture);
+var workShare = double.Parse(Arg("--work-share", "0.25"), CultureInfo.InvariantCulture);
+var chunk = int.Parse(Arg("--chunk", "1000"), CultureInfo.InvariantCulture);
 var dir = Arg("--dir", Path.Combine(Path.GetTempPath(), "faultline-retention-bench-" + Guid.NewGuid().ToString("N")));
 Directory.CreateDirectory(dir);
 
@@ -27,37 +30,56 @@ IFaultlineStore db = store == "postgres"
 await db.MigrateAsync(default);
 var now = DateTimeOffset.UtcNow;
 // Daily partitions for the seeded days (PostgreSQL), as they would have been created at the time.
-await db.PrepareAheadAsync(now.AddDays(-45), default);
-await db.PrepareAheadAsync(now.AddDays(-38), default);
+await db.PrepareAheadAsync(now.AddDays(-48), default);
+await db.PrepareAheadAsync(now.AddDays(-40), default);
 await db.PrepareAheadAsync(now, default);
 var (org, _) = await db.GetOrCreateOrganizationAsync("bench-" + Guid.NewGuid().ToString("N")[..8], "Bench", now, default);
 var project = await db.CreateProjectAsync(org.Id, "Bench", "bench", now, default);
 
-// Set A (days 44..41 back) is swept alone, set B (days 40..37 back) while ingest runs.
-var perSet = total / 2;
+// Set A (days 48..45 back) is swept alone; B (44..41) during ingest unthrottled; C (40..37) during ingest throttled.
+var perSet = total / 3;
 var seed = Stopwatch.StartNew();
+await SeedAsync(48, perSet);
 await SeedAsync(44, perSet);
 await SeedAsync(40, perSet);
-Console.Error.WriteLine($"seeded {perSet * 2} events in {seed.Elapsed.TotalSeconds:F1} s");
+Console.Error.WriteLine($"seeded {perSet * 3} events in {seed.Elapsed.TotalSeconds:F1} s");
 
-var baseline = await IngestAsync(() => Task.Delay(TimeSpan.FromSeconds(seconds)));
-
-var options = new RetentionOptions { HotDays = 40, ArchiveDays = 365, KeepUnreviewed = false, Archive = { LocalPath = Path.Combine(dir, "archive") } };
+var options = new RetentionOptions
+{
+    HotDays = 44, ArchiveDays = 365, KeepUnreviewed = false, SweepWorkShare = 1, SweepChunkEvents = chunk,
+    Archive = { LocalPath = Path.Combine(dir, "archive") },
+};
 var sweep = new RetentionSweep(db, new LocalFolderArchive(options.Archive.LocalPath), new RetentionPolicies(db, Options.Create(options)), Options.Create(options),
     TimeProvider.System, new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
     NullLogger<RetentionSweep>.Instance);
 var alone = Stopwatch.StartNew();
 var reportA = await sweep.RunAsync(default);
 alone.Stop();
+var aloneRate = reportA.EventsArchived / alone.Elapsed.TotalSeconds;
+Console.Error.WriteLine($"set A: {reportA.EventsArchived} events swept alone in {alone.Elapsed.TotalSeconds:F1} s");
 
-options.HotDays = 30;
-SweepReport? reportB = null;
-var during = Stopwatch.StartNew();
-var concurrent = await IngestAsync(async () => reportB = await sweep.RunAsync(default));
-during.Stop();
+long archivedTotal = reportA.EventsArchived;
+var rows = new List<string>();
+foreach (var (share, hotDays) in new[] { (1.0, 40), (workShare, 36) })
+{
+    var baseline = await IngestAsync(() => Task.Delay(TimeSpan.FromSeconds(seconds)));
+    options.HotDays = hotDays;
+    options.SweepWorkShare = share;
+    SweepReport? report = null;
+    var during = Stopwatch.StartNew();
+    var concurrent = await IngestAsync(async () => report = await sweep.RunAsync(default));
+    during.Stop();
+    archivedTotal += report!.EventsArchived;
+    Console.Error.WriteLine($"share {share}: {report.EventsArchived} events swept during ingest in {during.Elapsed.TotalSeconds:F1} s (paused {report.Paused.TotalSeconds:F1} s)");
+    rows.Add(string.Create(CultureInfo.InvariantCulture,
+        $"| {store} | {report.EventsArchived} | {share:0.##} | {aloneRate:F0} | {report.EventsArchived / during.Elapsed.TotalSeconds:F0} | {baseline:F0} | {concurrent:F0} | {concurrent / baseline * 100:F0} % |"));
+}
 
 var archiveBytes = Directory.EnumerateFiles(options.Archive.LocalPath, "*.ndjson.gz", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-Console.WriteLine($"| {store} | {reportA.EventsArchived} | {reportA.EventsArchived / alone.Elapsed.TotalSeconds:F0} | {reportB!.EventsArchived / during.Elapsed.TotalSeconds:F0} | {baseline:F0} | {concurrent:F0} | {concurrent / baseline:P0} | {archiveBytes / (double)(reportA.EventsArchived + reportB.EventsArchived):F0} |");
+foreach (var row in rows)
+{
+    Console.WriteLine(row + string.Create(CultureInfo.InvariantCulture, $" {archiveBytes / (double)archivedTotal:F0} |"));
+}
 return 0;
 
 async Task SeedAsync(int daysBack, int count)

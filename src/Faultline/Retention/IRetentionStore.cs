@@ -37,7 +37,10 @@ public interface IRetentionStore
     /// <summary>Records a new batch for (project, day) with the next sequence number, in state Planned.</summary>
     Task<ArchiveBatch> PlanArchiveBatchAsync(long projectId, DateOnly day, Func<int, (string ObjectKey, string ManifestKey)> keys, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Streams the project's sweepable events received on that UTC day, in a stable order.</summary>
+    /// <summary>
+    /// Streams the project's sweepable events received on that UTC day, in a stable order. SQLite reads
+    /// them in pages and calls the sink with no read open, so a sink that pauses does not hold back WAL checkpoints.
+    /// </summary>
     Task ReadSweepableEventsAsync(long projectId, DateOnly day, KeepRule keep, Func<ArchivedEvent, ValueTask> sink, CancellationToken cancellationToken);
 
     Task MarkArchiveBatchAsync(long batchId, ArchiveBatchState state, ArchiveObjectInfo? info, DateTimeOffset now, CancellationToken cancellationToken);
@@ -45,9 +48,12 @@ public interface IRetentionStore
     /// <summary>
     /// Deletes the hot rows listed in the verified batches of one day and marks the batches Deleted,
     /// in one transaction. PostgreSQL drops the day's partition when that is cheaper, moving the rows
-    /// that are not in any batch (kept, restored) to the default partition first.
+    /// that are not in any batch (kept, restored) to the default partition first. SQLite deletes in
+    /// transactions of <see cref="SweepChunking.Events"/> rows, calling <see cref="SweepChunking.AfterChunk"/>
+    /// between them; its last transaction marks the batch (a batch stopped halfway stays Verified and its
+    /// remaining rows are deleted by the next run).
     /// </summary>
-    Task DeleteArchivedEventsAsync(DateOnly day, IReadOnlyList<VerifiedBatch> batches, DateTimeOffset now, CancellationToken cancellationToken);
+    Task DeleteArchivedEventsAsync(DateOnly day, IReadOnlyList<VerifiedBatch> batches, DateTimeOffset now, SweepChunking chunking, CancellationToken cancellationToken);
 
     /// <summary>Inserts archived events back into hot storage marked restored; ids already present are skipped. Issue counters are not touched.</summary>
     Task<int> RestoreEventsAsync(IReadOnlyList<ArchivedEvent> events, DateTimeOffset restoredAt, CancellationToken cancellationToken);
@@ -60,6 +66,12 @@ public interface IRetentionStore
 public sealed record KeepRule(bool KeepUnreviewed, EventLevel MinimumLevel)
 {
     public static KeepRule Of(RetentionPolicy policy) => new(policy.KeepUnreviewed, policy.KeepMinimumLevel);
+}
+
+/// <summary>How a store splits long deletes: rows per transaction, and what to do between transactions (the sweep pauses there).</summary>
+public sealed record SweepChunking(int Events, Func<ArchiveBatch, CancellationToken, ValueTask> AfterChunk)
+{
+    public static readonly SweepChunking None = new(int.MaxValue, (_, _) => ValueTask.CompletedTask);
 }
 
 public enum ArchiveBatchState

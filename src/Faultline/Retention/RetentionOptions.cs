@@ -30,6 +30,20 @@ public sealed class RetentionOptions
     [Range(1, RetentionPolicy.MaxDays)]
     public int RestoredDays { get; set; } = 7;
 
+    /// <summary>
+    /// Share of wall time the sweep may work (0.01 to 1): after each chunk it pauses so that work / (work + pause)
+    /// stays at this share, leaving the rest of the machine to ingest. 1 turns the throttle off.
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double SweepWorkShare { get; set; } = 0.25;
+
+    /// <summary>
+    /// Events per chunk of sweep work: the sweep pauses (see <see cref="SweepWorkShare"/>) and renews its lease between
+    /// chunks, and SQLite deletes one chunk per transaction, so ingest's single writer never waits for more than a chunk.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int SweepChunkEvents { get; set; } = 1000;
+
     /// <summary>Set false to turn the scheduled sweep off on this node (the lease already makes it run once across nodes).</summary>
     public bool SweepEnabled { get; set; } = true;
 

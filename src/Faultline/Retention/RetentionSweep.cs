@@ -12,14 +12,19 @@ public enum SweepStep
     ObjectWritten,
     WriteRecorded,
     Verified,
+    DeleteChunkCommitted,
     HotRowsDeleted,
     ObjectExpired,
 }
 
-public sealed record SweepReport(bool Ran, int Batches, long EventsArchived, int ObjectsExpired, int RestoredRemoved, int VerifyFailures)
+/// <summary>What a run did; <see cref="Paused"/> is the time the throttle gave back to ingest.</summary>
+public sealed record SweepReport(bool Ran, int Batches, long EventsArchived, int ObjectsExpired, int RestoredRemoved, int VerifyFailures, TimeSpan Paused = default)
 {
     public static readonly SweepReport NotRun = new(false, 0, 0, 0, 0, 0);
 }
+
+/// <summary>The sweep lost its lease while pausing (it stalled past it): it stops, and the node now holding the lease carries on from the recorded state.</summary>
+public sealed class SweepLeaseLostException() : Exception("The retention sweep lost its lease; the node holding it carries on from the recorded state.");
 
 /// <summary>
 /// One retention run, under a lease so only one node sweeps at a time. For each UTC day past a
@@ -28,7 +33,9 @@ public sealed record SweepReport(bool Ran, int Batches, long EventsArchived, int
 /// object (one transaction with the state change). Every step is recorded in archive_batches, so a
 /// run stopped anywhere is finished by the next: a planned or written batch is written again under
 /// the same key, a verified one is read back again before its rows go. Then objects past archive
-/// retention are deleted, and restored events past their time are removed again.
+/// retention are deleted, and restored events past their time are removed again. Work is done in
+/// chunks of <see cref="RetentionOptions.SweepChunkEvents"/> events with a pause after each
+/// (<see cref="SweepThrottle"/>), so ingest keeps most of the machine; the lease is renewed in those pauses.
 /// </summary>
 public sealed partial class RetentionSweep(
     IRetentionStore store,
@@ -41,16 +48,23 @@ public sealed partial class RetentionSweep(
 {
     public const string LeaseName = "retention-sweep";
 
-    // Renewed before each day, so it only has to outlast one day's work; a killed node's lease frees itself.
+    // Renewed before each day and every few minutes between chunks; a killed node's lease frees itself.
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan LeaseRenewal = TimeSpan.FromMinutes(5);
 
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly Meter _meter = meterFactory.Create(FaultlineMetrics.MeterName);
     private Counter<long>? _archived;
     private Counter<long>? _verifyFailures;
 
+    private SweepThrottle _throttle = null!;
+    private DateTimeOffset _leaseRenewed;
+
     /// <summary>Called after each step (tests throw here to simulate a crash).</summary>
     internal Func<SweepStep, ArchiveBatch, Task>? AfterStep { get; set; }
+
+    /// <summary>Called with each throttle pause once its timer is set (tests advance a fake clock by it).</summary>
+    internal Action<TimeSpan>? Pausing { get; set; }
 
     private Counter<long> Archived => _archived ??= _meter.CreateCounter<long>("faultline.retention.events.archived", "{event}", "Events archived and removed from hot storage.");
 
@@ -64,9 +78,11 @@ public sealed partial class RetentionSweep(
         {
             return SweepReport.NotRun;
         }
+        _leaseRenewed = now;
+        _throttle = new SweepThrottle(options.Value.SweepWorkShare, time) { Pausing = Pausing };
         try
         {
-            return await SweepAsync(cancellationToken);
+            return await SweepAsync(cancellationToken) with { Paused = _throttle.Paused };
         }
         finally
         {
@@ -110,8 +126,7 @@ public sealed partial class RetentionSweep(
         long archived = 0;
         foreach (var (day, projects) in work)
         {
-            var renewed = time.GetUtcNow();
-            if (!await store.TryAcquireLeaseAsync(LeaseName, _holder, renewed, renewed + LeaseDuration, cancellationToken))
+            if (!await RenewLeaseAsync(cancellationToken))
             {
                 break; // lost the lease (this node stalled past it): another node carries on from the recorded state
             }
@@ -136,7 +151,11 @@ public sealed partial class RetentionSweep(
             {
                 continue;
             }
-            await store.DeleteArchivedEventsAsync(day, verified, time.GetUtcNow(), cancellationToken);
+            await store.DeleteArchivedEventsAsync(day, verified, time.GetUtcNow(), new SweepChunking(options.Value.SweepChunkEvents, async (batch, ct) =>
+            {
+                await StepAsync(SweepStep.DeleteChunkCommitted, batch);
+                await ChunkDoneAsync(ct);
+            }), cancellationToken);
             foreach (var batch in verified)
             {
                 batchCount++;
@@ -145,10 +164,32 @@ public sealed partial class RetentionSweep(
                 await StepAsync(SweepStep.HotRowsDeleted, batch.Batch);
             }
             LogDayArchived(logger, day, verified.Count, verified.Sum(b => b.Events.Count), archive.Describe);
+            await ChunkDoneAsync(cancellationToken);
         }
 
         var expired = await ExpireAsync(today, PolicyOf, cancellationToken);
         return new SweepReport(true, batchCount, archived, expired, restoredRemoved, verifyFailures);
+    }
+
+    /// <summary>Ends a chunk of work: the throttle's pause, then a lease renewal when one is due.</summary>
+    private async ValueTask ChunkDoneAsync(CancellationToken cancellationToken)
+    {
+        await _throttle.ChunkDoneAsync(cancellationToken);
+        if (time.GetUtcNow() - _leaseRenewed >= LeaseRenewal && !await RenewLeaseAsync(cancellationToken))
+        {
+            throw new SweepLeaseLostException();
+        }
+    }
+
+    private async Task<bool> RenewLeaseAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!await store.TryAcquireLeaseAsync(LeaseName, _holder, now, now + LeaseDuration, cancellationToken))
+        {
+            return false;
+        }
+        _leaseRenewed = now;
+        return true;
     }
 
     private static Dictionary<long, ArchiveBatch?> DayWork(SortedDictionary<DateOnly, Dictionary<long, ArchiveBatch?>> work, DateOnly day)
@@ -173,8 +214,17 @@ public sealed partial class RetentionSweep(
         ArchiveObjectInfo info;
         await using (var file = TemporaryFile())
         {
+            var chunk = options.Value.SweepChunkEvents;
+            var read = 0;
             var (events, uncompressed) = await ArchiveFormat.WriteAsync(file,
-                sink => store.ReadSweepableEventsAsync(batch.ProjectId, batch.Day, keep, sink, cancellationToken), cancellationToken);
+                sink => store.ReadSweepableEventsAsync(batch.ProjectId, batch.Day, keep, async e =>
+                {
+                    await sink(e);
+                    if (++read % chunk == 0)
+                    {
+                        await ChunkDoneAsync(cancellationToken);
+                    }
+                }, cancellationToken), cancellationToken);
             await file.FlushAsync(cancellationToken);
             file.Position = 0;
             var sha = await ArchiveFormat.Sha256HexAsync(file, cancellationToken);
@@ -259,6 +309,10 @@ public sealed partial class RetentionSweep(
                     return ($"the object holds an event of project {e.ProjectId}", keys);
                 }
                 keys.Add(new ArchivedEventKey(e.EventId, e.Timestamp));
+                if (keys.Count % options.Value.SweepChunkEvents == 0)
+                {
+                    await ChunkDoneAsync(cancellationToken);
+                }
             }
         }
         catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException or FormatException or KeyNotFoundException)

@@ -10,7 +10,7 @@ public abstract partial class SqlStoreBase
     private const string BatchColumns =
         "id, project_id, day, sequence, state, object_key, manifest_key, event_count, uncompressed_bytes, bytes, sha256, created_at, updated_at";
 
-    private const string ArchiveEventColumns =
+    protected const string ArchiveEventColumns =
         "e.event_id, e.project_id, e.issue_id, e.received_at, e.timestamp, e.level, e.environment, e.release, e.logger, e.message, e.exception_type, e.exception_value, e.tags, e.payload";
 
     public async Task<RetentionPolicy?> GetRetentionPolicyAsync(RetentionScope scope, long scopeId, CancellationToken cancellationToken)
@@ -90,13 +90,13 @@ public abstract partial class SqlStoreBase
     /// "keep unreviewed" (issue neither reviewed nor resolved, and marked keep-until-reviewed or at
     /// or above the level when the policy keeps unreviewed issues).
     /// </summary>
-    private static string SweepableCondition(KeepRule keep) => $"""
+    protected static string SweepableCondition(KeepRule keep) => $"""
         e.restored_at IS NULL AND NOT EXISTS (
             SELECT 1 FROM issues k WHERE k.id = e.issue_id AND k.reviewed = @false AND k.status <> {(int)IssueStatus.Resolved}
             AND (k.keep_until_reviewed = @true{(keep.KeepUnreviewed ? " OR k.level >= @min" : string.Empty)}))
         """;
 
-    private static DbCommand WithKeep(DbCommand command, KeepRule keep)
+    protected static DbCommand WithKeep(DbCommand command, KeepRule keep)
     {
         command.With("@false", false).With("@true", true);
         return keep.KeepUnreviewed ? command.With("@min", (int)keep.MinimumLevel) : command;
@@ -144,7 +144,7 @@ public abstract partial class SqlStoreBase
         return new ArchiveBatch(id, projectId, day, sequence, ArchiveBatchState.Planned, objectKey, manifestKey, null, now, now);
     }
 
-    public async Task ReadSweepableEventsAsync(long projectId, DateOnly day, KeepRule keep, Func<ArchivedEvent, ValueTask> sink, CancellationToken cancellationToken)
+    public virtual async Task ReadSweepableEventsAsync(long projectId, DateOnly day, KeepRule keep, Func<ArchivedEvent, ValueTask> sink, CancellationToken cancellationToken)
     {
         var (from, to) = DayBounds(day);
         await using var connection = await OpenConnectionAsync(cancellationToken);
@@ -156,12 +156,15 @@ public abstract partial class SqlStoreBase
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            await sink(new ArchivedEvent(
-                ReadEventId(reader, 0), reader.GetInt64(1), reader.GetInt64(2), ReadTime(reader, 3), ReadTime(reader, 4), (EventLevel)reader.GetInt32(5),
-                reader.NullableString(6), reader.NullableString(7), reader.NullableString(8), reader.NullableString(9),
-                reader.NullableString(10), reader.NullableString(11), reader.GetString(12), reader.GetString(13)));
+            await sink(ReadArchivedEvent(reader));
         }
     }
+
+    /// <summary>An <see cref="ArchiveEventColumns"/> row.</summary>
+    protected ArchivedEvent ReadArchivedEvent(DbDataReader reader) => new(
+        ReadEventId(reader, 0), reader.GetInt64(1), reader.GetInt64(2), ReadTime(reader, 3), ReadTime(reader, 4), (EventLevel)reader.GetInt32(5),
+        reader.NullableString(6), reader.NullableString(7), reader.NullableString(8), reader.NullableString(9),
+        reader.NullableString(10), reader.NullableString(11), reader.GetString(12), reader.GetString(13));
 
     public async Task MarkArchiveBatchAsync(long batchId, ArchiveBatchState state, ArchiveObjectInfo? info, DateTimeOffset now, CancellationToken cancellationToken)
     {

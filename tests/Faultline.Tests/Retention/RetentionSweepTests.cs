@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Faultline.Retention;
 using Faultline.Storage;
 using Faultline.Tests.Infrastructure;
@@ -9,6 +10,8 @@ namespace Faultline.Tests.Retention;
 public abstract class RetentionSweepTests(StoreKind kind) : IAsyncLifetime
 {
     private RetentionHarness _h = null!;
+
+    protected RetentionHarness Harness => _h;
 
     public async Task InitializeAsync() => _h = await RetentionHarness.CreateAsync(kind);
 
@@ -200,6 +203,85 @@ public abstract class RetentionSweepTests(StoreKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_throttled_sweep_pauses_after_every_chunk_keeps_its_lease_and_still_archives_everything()
+    {
+        // Each step "takes" 3 minutes of the fake clock; at a work share of 0.2 every chunk is followed by a
+        // pause four times as long, so a day takes far longer than the 30-minute lease: renewals keep it.
+        _h.Options.SweepWorkShare = 0.2;
+        _h.Options.SweepChunkEvents = 1;
+        var sweep = _h.Sweep();
+        sweep.AfterStep = (_, _) =>
+        {
+            _h.Time.Advance(TimeSpan.FromMinutes(3));
+            return Task.CompletedTask;
+        };
+        var started = _h.Time.GetUtcNow();
+        var pauses = new ConcurrentQueue<TimeSpan>();
+        var pausing = new SemaphoreSlim(0);
+        sweep.Pausing = pause =>
+        {
+            pauses.Enqueue(pause);
+            pausing.Release();
+        };
+
+        var run = sweep.RunAsync(default);
+        var seen = new List<TimeSpan>();
+        while (await Task.WhenAny(run, pausing.WaitAsync()) != run)
+        {
+            Assert.True(pauses.TryDequeue(out var pause));
+            seen.Add(pause);
+            var now = _h.Time.GetUtcNow();
+            Assert.False(await _h.Store.TryAcquireLeaseAsync(RetentionSweep.LeaseName, "node-b", now, now.AddMinutes(30), default));
+            _h.Time.Advance(pause); // the pause ends: the sweep carries on
+        }
+        var report = await run;
+
+        Assert.Equal(ArchivedDays, report.Batches);
+        Assert.Equal(_h.AIdsOlderThan(RetentionHarness.HotDays).Order(), (await _h.ArchivedIdsAsync()).Order());
+        Assert.Equal((RetentionHarness.HotDays + 1) * RetentionHarness.AEventsPerDay, (await _h.HotEventsAsync(_h.IssueA)).Count);
+        // A pause after each chunk that took time: the first written and the first read back, and the delete, every day.
+        Assert.True(seen.Count >= ArchivedDays * 3, $"{seen.Count} pauses");
+        Assert.Equal(seen.Aggregate(TimeSpan.Zero, (a, b) => a + b), report.Paused);
+        // Pauses are four times the work before them: the clock moved by work + pauses = 5/4 of the pauses.
+        var elapsed = _h.Time.GetUtcNow() - started;
+        Assert.Equal(elapsed.TotalMinutes, report.Paused.TotalMinutes * 5 / 4, precision: 3);
+        Assert.True(elapsed > TimeSpan.FromHours(2));
+    }
+
+    [Fact]
+    public async Task A_sweep_whose_lease_was_taken_while_it_paused_stops_and_the_new_holder_finishes()
+    {
+        _h.Options.SweepWorkShare = 0.5;
+        _h.Options.SweepChunkEvents = 1;
+        var sweep = _h.Sweep();
+        var advanced = false;
+        sweep.AfterStep = (_, _) =>
+        {
+            _h.Time.Advance(TimeSpan.FromMinutes(40)); // stalled past the lease
+            return Task.CompletedTask;
+        };
+        sweep.Pausing = pause =>
+        {
+            if (!advanced)
+            {
+                advanced = true;
+                // Another node takes the expired lease while this one pauses, for an hour.
+                Assert.True(_h.Store.TryAcquireLeaseAsync(RetentionSweep.LeaseName, "node-b", _h.Time.GetUtcNow(), _h.Time.GetUtcNow().AddHours(1), default).GetAwaiter().GetResult());
+            }
+            _h.Time.Advance(pause);
+        };
+
+        await Assert.ThrowsAsync<SweepLeaseLostException>(() => sweep.RunAsync(default));
+
+        _h.Time.Advance(TimeSpan.FromHours(1));
+        var rerun = await _h.Sweep().RunAsync(default);
+        Assert.True(rerun.Ran);
+        var archived = await _h.ArchivedIdsAsync();
+        Assert.Equal(_h.AIdsOlderThan(RetentionHarness.HotDays).Order(), archived.Order());
+        Assert.Empty((await _h.HotEventsAsync()).Select(e => e.EventId).Intersect(archived));
+    }
+
+    [Fact]
     public async Task Only_one_holder_has_the_sweep_lease_until_it_expires()
     {
         var now = _h.Time.GetUtcNow();
@@ -224,6 +306,30 @@ public abstract class RetentionSweepTests(StoreKind kind) : IAsyncLifetime
 
 public sealed class SimulatedCrashException : Exception;
 
-public sealed class SqliteRetentionSweepTests() : RetentionSweepTests(StoreKind.Sqlite);
+public sealed class SqliteRetentionSweepTests() : RetentionSweepTests(StoreKind.Sqlite)
+{
+    [Fact]
+    public async Task A_crash_between_delete_transactions_is_finished_by_the_next_run()
+    {
+        // SQLite deletes a batch in transactions of SweepChunkEvents rows: stop after the first of the second batch.
+        Harness.Options.SweepChunkEvents = 1;
+        var crashing = Harness.Sweep();
+        var seen = 0;
+        crashing.AfterStep = (s, _) => s == SweepStep.DeleteChunkCommitted && ++seen == 3 ? throw new SimulatedCrashException() : Task.CompletedTask;
+        await Assert.ThrowsAsync<SimulatedCrashException>(() => crashing.RunAsync(default));
+        var batches = await Harness.Store.ListArchiveBatchesAsync(Harness.ProjectId, default);
+        Assert.Equal(ArchiveBatchState.Verified, batches.Single(b => b.State != ArchiveBatchState.Deleted).State);
+
+        var rerun = await Harness.Sweep().RunAsync(default);
+
+        Assert.True(rerun.Ran);
+        var archived = await Harness.ArchivedIdsAsync();
+        Assert.Equal(archived.Count, archived.Distinct().Count());
+        Assert.Equal(Harness.AIdsOlderThan(RetentionHarness.HotDays).Order(), archived.Order());
+        var hot = await Harness.HotEventsAsync();
+        Assert.Equal(RetentionHarness.Days * 5 - archived.Count, hot.Count);
+        Assert.All(await Harness.Store.ListArchiveBatchesAsync(Harness.ProjectId, default), b => Assert.Equal(ArchiveBatchState.Deleted, b.State));
+    }
+}
 
 public sealed class PostgresRetentionSweepTests() : RetentionSweepTests(StoreKind.Postgres);

@@ -11,9 +11,11 @@ public sealed partial class PostgresStore : IRetentionStore
     /// With the day's partition present and at least as many rows archived as left behind, the
     /// partition is detached and dropped (no dead rows, no vacuum) after the rows in no batch (kept
     /// or restored) are copied out and re-inserted, which routes them to events_default. Otherwise the
-    /// archived rows are deleted one by one through the (project, timestamp, event id) index.
+    /// archived rows are deleted one by one through the (project, timestamp, event id) index. One
+    /// transaction either way: set-based statements that lock only the archived rows (and the parent
+    /// table for the moment of the detach), so ingest is not held up and chunking would only add work.
     /// </summary>
-    public async Task DeleteArchivedEventsAsync(DateOnly day, IReadOnlyList<VerifiedBatch> batches, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task DeleteArchivedEventsAsync(DateOnly day, IReadOnlyList<VerifiedBatch> batches, DateTimeOffset now, SweepChunking chunking, CancellationToken cancellationToken)
     {
         var (from, to) = DayBounds(day);
         var partition = PartitionName(day.ToDateTime(TimeOnly.MinValue));

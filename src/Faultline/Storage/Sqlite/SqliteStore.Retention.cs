@@ -5,23 +5,74 @@ namespace Faultline.Storage.Sqlite;
 
 public sealed partial class SqliteStore : IRetentionStore
 {
-    public async Task DeleteArchivedEventsAsync(DateOnly day, IReadOnlyList<VerifiedBatch> batches, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task DeleteArchivedEventsAsync(DateOnly day, IReadOnlyList<VerifiedBatch> batches, DateTimeOffset now, SweepChunking chunking, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         foreach (var batch in batches)
         {
-            // One transaction per batch: its rows go and its state says so, or neither happens.
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            await using var delete = connection.Command("DELETE FROM events WHERE event_id = @e AND project_id = @p", transaction)
-                .With("@e", string.Empty).With("@p", batch.Batch.ProjectId);
-            foreach (var key in batch.Events)
+            // Transactions of chunking.Events rows, so ingest's writer (SQLite has one) waits for one chunk at most.
+            // The last one also marks the batch Deleted; a batch stopped before that stays Verified, and the next run
+            // reads its object back and deletes what is left (deleting a row that is gone does nothing).
+            var chunks = batch.Events.Chunk(Math.Max(1, chunking.Events)).ToList();
+            for (var i = 0; i < Math.Max(1, chunks.Count); i++)
             {
-                delete.Parameters[0].Value = key.EventId.ToString("N");
-                await delete.ExecuteNonQueryAsync(cancellationToken);
+                await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+                await using var delete = connection.Command("DELETE FROM events WHERE event_id = @e AND project_id = @p AND restored_at IS NULL", transaction)
+                    .With("@e", string.Empty).With("@p", batch.Batch.ProjectId);
+                foreach (var key in i < chunks.Count ? chunks[i] : [])
+                {
+                    delete.Parameters[0].Value = key.EventId.ToString("N");
+                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                }
+                var last = i >= chunks.Count - 1;
+                if (last)
+                {
+                    await MarkBatchesDeletedAsync(connection, transaction, [batch], now, cancellationToken);
+                }
+                await transaction.CommitAsync(cancellationToken);
+                if (!last)
+                {
+                    await chunking.AfterChunk(batch.Batch, cancellationToken);
+                }
             }
-            await MarkBatchesDeletedAsync(connection, transaction, [batch], now, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Pages through the day by (received_at, row id), the order of ix_events_received, and calls the sink
+    /// only between pages: no read stays open while the sweep pauses, so WAL checkpoints are not held back.
+    /// </summary>
+    public override async Task ReadSweepableEventsAsync(long projectId, DateOnly day, KeepRule keep, Func<ArchivedEvent, ValueTask> sink, CancellationToken cancellationToken)
+    {
+        const int PageSize = 1000;
+        var (from, to) = DayBounds(day);
+        long afterReceived = Us(from), afterRow = 0;
+        await using var connection = await OpenAsync(cancellationToken);
+        var page = new List<ArchivedEvent>(PageSize);
+        do
+        {
+            page.Clear();
+            await using (var command = WithKeep(connection.Command($"""
+                SELECT {ArchiveEventColumns}, e.row_id FROM events e INDEXED BY ix_events_received
+                WHERE e.received_at >= @after AND e.received_at < @to AND (e.received_at > @after OR e.row_id > @row)
+                  AND e.project_id = @p AND {SweepableCondition(keep)}
+                ORDER BY e.received_at, e.row_id LIMIT {PageSize}
+                """), keep).With("@p", projectId).With("@after", afterReceived).With("@row", afterRow).With("@to", Us(to)))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    page.Add(ReadArchivedEvent(reader));
+                    afterReceived = reader.GetInt64(3);
+                    afterRow = reader.GetInt64(14);
+                }
+            }
+            foreach (var e in page)
+            {
+                await sink(e);
+            }
+        }
+        while (page.Count == PageSize);
     }
 
     public async Task<int> RestoreEventsAsync(IReadOnlyList<ArchivedEvent> events, DateTimeOffset restoredAt, CancellationToken cancellationToken)
