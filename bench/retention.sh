@@ -20,6 +20,7 @@ while [ $# -gt 0 ]; do
 done
 
 work=$(mktemp -d /tmp/faultline-retention-bench.XXXXXX)
+chmod 755 "$work" # the PostgreSQL cluster under it runs as the postgres user
 pg_started=0
 cleanup() {
   if [ "$pg_started" = 1 ]; then "$root/scripts/postgres.sh" stop "$work/pg" >/dev/null 2>&1 || true; fi
@@ -28,8 +29,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-dotnet build "$root/bench/Faultline.RetentionBench" -c Release -nologo -v quiet >&2
-bench="$root/bench/Faultline.RetentionBench/bin/Release/net10.0/faultline-retention-bench.dll"
+# Built into the run's own folder, so a rebuild of the tree during a run cannot replace its assemblies.
+dotnet build "$root/bench/Faultline.RetentionBench" -c Release -nologo -v quiet -o "$work/bin" >&2
+bench="$work/bin/faultline-retention-bench.dll"
 
 echo "| Store | Events per sweep | Work share | Sweep alone, events/s | Sweep during ingest, events/s | Ingest alone, events/s | Ingest during sweep, events/s | Ingest kept | Archive bytes per event |"
 echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"

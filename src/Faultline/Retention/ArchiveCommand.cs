@@ -6,7 +6,8 @@ using Faultline.Storage;
 namespace Faultline.Retention;
 
 /// <summary>
-/// `faultline archive list|restore --project P [--from DATE --to DATE] [--json]`: an administrator's
+/// `faultline archive list|restore --project P [--from DATE --to DATE] [--json]` and
+/// `faultline archive kept --project P [--json]` (issues whose events stay hot until reviewed): an administrator's
 /// view of the archive, with the server's configuration and direct store access (like create-project).
 /// </summary>
 internal static class ArchiveCommand
@@ -56,10 +57,44 @@ internal static class ArchiveCommand
             return 0;
         }, ct));
 
+        var kept = new Command("kept", "List a project's issues whose events stay hot until reviewed, with their events past hot retention") { project, json };
+        kept.SetAction((parse, ct) => WithServicesAsync(parse, async (services, token) =>
+        {
+            var store = services.GetRequiredService<IRetentionStore>();
+            var record = (await store.ListAllProjectsAsync(token)).FirstOrDefault(p => p.Id == parse.GetValue(project))
+                ?? throw new UsageException($"There is no project {parse.GetValue(project)}.");
+            var items = new List<KeptIssueResponse>();
+            DateTimeOffset cutoff;
+            long? after = null;
+            while (true)
+            {
+                var page = await RetentionApi.KeptIssuesAsync(record, store, services.GetRequiredService<RetentionPolicies>(), services.GetRequiredService<TimeProvider>(), after, 200, token);
+                items.AddRange(page.Items);
+                cutoff = page.HotCutoff;
+                if (page.NextCursor is null)
+                {
+                    break;
+                }
+                after = page.Items[^1].IssueId;
+            }
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { projectId = record.Id, hotCutoff = cutoff, items }, Json));
+                return 0;
+            }
+            Console.WriteLine(items.Count == 0 ? "No issues are kept." : string.Create(CultureInfo.InvariantCulture, $"issue     held  reason               title  (held = events received before {cutoff:yyyy-MM-dd})"));
+            foreach (var i in items)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i.IssueId,-8} {i.HeldEvents,6}  {i.Reason,-20} {i.Title}"));
+            }
+            return 0;
+        }, ct));
+
         // Unknown --Key=value arguments are configuration, as for the server.
         list.TreatUnmatchedTokensAsErrors = false;
         restore.TreatUnmatchedTokensAsErrors = false;
-        return new Command("archive", "The event archive: list objects, restore days") { list, restore };
+        kept.TreatUnmatchedTokensAsErrors = false;
+        return new Command("archive", "The event archive: list objects, restore days, issues kept hot") { list, restore, kept };
     }
 
     private static DateOnly? ParseDay(string? text, string option) =>

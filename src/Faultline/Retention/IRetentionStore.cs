@@ -24,6 +24,15 @@ public interface IRetentionStore
     /// </summary>
     Task<bool> SetKeepUntilReviewedAsync(long issueId, bool keep, CancellationToken cancellationToken);
 
+    /// <summary>An issue's keep state (project, level, status, reviewed, flag), or null when it does not exist.</summary>
+    Task<IssueKeepState?> GetIssueKeepStateAsync(long issueId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The project's issues whose events the rule keeps hot (neither reviewed nor resolved, and flagged or at or above the level),
+    /// by id after <paramref name="afterIssueId"/>, with how many of their hot events were received before <paramref name="hotCutoff"/> (held past retention).
+    /// </summary>
+    Task<IReadOnlyList<KeptIssue>> ListKeptIssuesAsync(long projectId, KeepRule keep, DateTimeOffset hotCutoff, long? afterIssueId, int limit, CancellationToken cancellationToken);
+
     /// <summary>Takes or renews a named lease until <paramref name="until"/>; false when another holder has it.</summary>
     Task<bool> TryAcquireLeaseAsync(string name, string holder, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
 
@@ -73,6 +82,19 @@ public sealed record SweepChunking(int Events, Func<ArchiveBatch, CancellationTo
 {
     public static readonly SweepChunking None = new(int.MaxValue, (_, _) => ValueTask.CompletedTask);
 }
+
+public sealed record IssueKeepState(long IssueId, long ProjectId, EventLevel Level, IssueStatus Status, bool Reviewed, bool KeepUntilReviewed)
+{
+    /// <summary>Whether the sweep leaves this issue's events hot under the rule, and why ("keep_until_reviewed", "unreviewed_level"), else null.</summary>
+    public string? KeptBy(KeepRule keep) =>
+        Reviewed || Status == IssueStatus.Resolved ? null
+        : KeepUntilReviewed ? "keep_until_reviewed"
+        : keep.KeepUnreviewed && Level >= keep.MinimumLevel ? "unreviewed_level"
+        : null;
+}
+
+/// <summary>An issue the sweep keeps hot, with the number (and oldest) of its events past hot retention.</summary>
+public sealed record KeptIssue(IssueKeepState State, string Title, long HeldEvents, DateTimeOffset? OldestHeld);
 
 public enum ArchiveBatchState
 {

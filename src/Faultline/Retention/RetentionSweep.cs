@@ -112,7 +112,7 @@ public sealed partial class RetentionSweep(
         }
         foreach (var (projectId, policy) in projectPolicies)
         {
-            var cutoff = SqlStoreBase.DayBounds(today.AddDays(-policy.HotDays)).From;
+            var cutoff = HotCutoff(now, policy);
             var from = DateTimeOffset.UnixEpoch;
             while (await store.OldestSweepableAsync(projectId, from, cutoff, KeepRule.Of(policy), cancellationToken) is { } oldest)
             {
@@ -170,6 +170,10 @@ public sealed partial class RetentionSweep(
         var expired = await ExpireAsync(today, PolicyOf, cancellationToken);
         return new SweepReport(true, batchCount, archived, expired, restoredRemoved, verifyFailures);
     }
+
+    /// <summary>Events received before this (UTC midnight, <c>HotDays</c> days back) leave hot storage unless kept.</summary>
+    public static DateTimeOffset HotCutoff(DateTimeOffset now, RetentionPolicy policy) =>
+        SqlStoreBase.DayBounds(DateOnly.FromDateTime(now.UtcDateTime).AddDays(-policy.HotDays)).From;
 
     /// <summary>Ends a chunk of work: the throttle's pause, then a lease renewal when one is due.</summary>
     private async ValueTask ChunkDoneAsync(CancellationToken cancellationToken)

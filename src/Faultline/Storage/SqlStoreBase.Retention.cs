@@ -65,6 +65,41 @@ public abstract partial class SqlStoreBase
         return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
     }
 
+    private const string KeepStateColumns = "i.id, i.project_id, i.level, i.status, i.reviewed, i.keep_until_reviewed";
+
+    private static IssueKeepState ReadKeepState(DbDataReader reader) => new(
+        reader.GetInt64(0), reader.GetInt64(1), (EventLevel)reader.GetInt32(2), (IssueStatus)reader.GetInt32(3), reader.GetBoolean(4), reader.GetBoolean(5));
+
+    public async Task<IssueKeepState?> GetIssueKeepStateAsync(long issueId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command($"SELECT {KeepStateColumns} FROM issues i WHERE i.id = @id").With("@id", issueId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadKeepState(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<KeptIssue>> ListKeptIssuesAsync(long projectId, KeepRule keep, DateTimeOffset hotCutoff, long? afterIssueId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        // The same condition as SweepableCondition, from the issue's side.
+        await using var command = WithKeep(connection.Command($"""
+            SELECT {KeepStateColumns}, i.title,
+                (SELECT count(*) FROM events e WHERE e.issue_id = i.id AND e.received_at < @cutoff AND e.restored_at IS NULL),
+                (SELECT min(e.received_at) FROM events e WHERE e.issue_id = i.id AND e.received_at < @cutoff AND e.restored_at IS NULL)
+            FROM issues i
+            WHERE i.project_id = @p AND i.id > @after AND i.reviewed = @false AND i.status <> {(int)IssueStatus.Resolved}
+              AND (i.keep_until_reviewed = @true{(keep.KeepUnreviewed ? " OR i.level >= @min" : string.Empty)})
+            ORDER BY i.id LIMIT @limit
+            """), keep).With("@p", projectId).With("@after", afterIssueId ?? 0).With("@cutoff", Db(hotCutoff)).With("@limit", limit);
+        var kept = new List<KeptIssue>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            kept.Add(new KeptIssue(ReadKeepState(reader), reader.GetString(6), reader.GetInt64(7), ReadNullableTime(reader, 8)));
+        }
+        return kept;
+    }
+
     public async Task<bool> TryAcquireLeaseAsync(string name, string holder, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);

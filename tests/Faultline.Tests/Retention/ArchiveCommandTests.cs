@@ -38,6 +38,23 @@ public abstract class ArchiveCommandTests(StoreKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Kept_lists_the_issues_held_hot_until_reviewed_with_their_old_events()
+    {
+        var (code, stdout, stderr) = await RunAsync("archive", "kept", "--project", _h.ProjectId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        Assert.True(code == 0, stderr);
+        var items = JsonDocument.Parse(stdout).RootElement.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("issueId").GetInt64());
+        Assert.Equal([_h.IssueB, _h.IssueC], items.Keys.Order());
+        Assert.Equal("unreviewed_level", items[_h.IssueB].GetProperty("reason").GetString());
+        Assert.Equal("keep_until_reviewed", items[_h.IssueC].GetProperty("reason").GetString());
+        // Days 31 to 39 back are past the 30 hot days and still hot.
+        Assert.Equal(RetentionHarness.Days - RetentionHarness.HotDays - 1, items[_h.IssueB].GetProperty("heldEvents").GetInt64());
+
+        var (missingCode, _, missingErr) = await RunAsync("archive", "kept", "--project", "999999");
+        Assert.Equal(1, missingCode);
+        Assert.Contains("no project 999999", missingErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_date_is_a_usage_error_with_a_message()
     {
         var (code, _, stderr) = await RunAsync("archive", "restore", "--project", "1", "--from", "last week", "--to", "2026-01-01");

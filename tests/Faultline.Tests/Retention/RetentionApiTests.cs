@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Faultline.Events;
+using Faultline.Storage;
 using Faultline.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Faultline.Tests.Retention;
 
@@ -103,6 +106,107 @@ public abstract class RetentionApiTests(StoreKind kind) : IAsyncLifetime
         // globex's own policy is untouched.
         var globex = await OkAsync(await _app.ApiClient(_globex.Token).GetAsync($"/api/v1/projects/{_globex.ProjectId}/retention"));
         Assert.Equal("server", globex.GetProperty("source").GetString());
+    }
+
+    /// <summary>A new user with an API token, added to acme with a role by acme's owner; returns the token.</summary>
+    private async Task<string> AcmeUserAsync(string role)
+    {
+        var email = $"{role}-{Guid.NewGuid():N}@acme.test";
+        await _app.Accounts.CreateUserAsync(email, "a long enough password", isAdmin: false, default);
+        var token = await _app.Accounts.CreateApiTokenAsync(email, "tests", default);
+        var added = await _app.ApiClient(_acme.Token).PostAsJsonAsync($"/api/v1/organizations/{await AcmeOrganizationAsync()}/members", new { email, role });
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        return token;
+    }
+
+    private async Task<long> AcmeOrganizationAsync() =>
+        (await OkAsync(await _app.ApiClient(_acme.Token).GetAsync($"/api/v1/projects/{_acme.ProjectId}"))).GetProperty("organizationId").GetInt64();
+
+    [Fact]
+    public async Task A_plain_member_reads_policies_but_only_owners_and_admins_change_them()
+    {
+        var organization = await AcmeOrganizationAsync();
+        var member = _app.ApiClient(await AcmeUserAsync("member"));
+        await OkAsync(await member.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention"));
+        await OkAsync(await member.GetAsync($"/api/v1/organizations/{organization}/retention"));
+        foreach (var refused in new[]
+        {
+            await member.PutAsJsonAsync($"/api/v1/projects/{_acme.ProjectId}/retention", new { hotDays = 1 }),
+            await member.DeleteAsync($"/api/v1/projects/{_acme.ProjectId}/retention"),
+            await member.PutAsJsonAsync($"/api/v1/organizations/{organization}/retention", new { hotDays = 1 }),
+            await member.DeleteAsync($"/api/v1/organizations/{organization}/retention"),
+        })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Only owners and admins", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.Equal("server", (await OkAsync(await member.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention"))).GetProperty("source").GetString());
+
+        var admin = _app.ApiClient(await AcmeUserAsync("admin"));
+        Assert.Equal(9, (await OkAsync(await admin.PutAsJsonAsync($"/api/v1/projects/{_acme.ProjectId}/retention", new { hotDays = 9 })))
+            .GetProperty("effective").GetProperty("hotDays").GetInt32());
+        await OkAsync(await admin.PutAsJsonAsync($"/api/v1/organizations/{organization}/retention", new { hotDays = 20 }));
+        await OkAsync(await admin.DeleteAsync($"/api/v1/projects/{_acme.ProjectId}/retention"));
+    }
+
+    [Fact]
+    public async Task Kept_issues_are_listed_with_their_old_events_and_are_flagged_and_cleared_through_the_api()
+    {
+        // Old events written straight to the store (ingest stamps the current time): a fatal issue (kept by
+        // "keep unreviewed" at level fatal), a warning and an error (not kept), and one new error event.
+        var store = _app.Services.GetRequiredService<IFaultlineStore>();
+        var old = DateTimeOffset.UtcNow.AddDays(-40);
+        var fatalEvent = EventBuilder.Exception("OutOfMemoryException", "heap", at: old, level: EventLevel.Fatal);
+        var warningEvent = EventBuilder.Message("disk almost full", at: old, level: EventLevel.Warning);
+        var errorEvent = EventBuilder.Exception("TimeoutException", "slow", at: old);
+        var written = await store.WriteBatchAsync(
+        [
+            EventBuilder.Prepare(_acme.ProjectId, fatalEvent, old),
+            EventBuilder.Prepare(_acme.ProjectId, EventBuilder.Exception("OutOfMemoryException", "heap", at: old, level: EventLevel.Fatal), old.AddMinutes(1)),
+            EventBuilder.Prepare(_acme.ProjectId, warningEvent, old),
+            EventBuilder.Prepare(_acme.ProjectId, errorEvent, DateTimeOffset.UtcNow),
+        ], default);
+        long IssueOf(FaultlineEvent e) => written.Stored.Single(s => s.Event.Event.EventId == e.EventId).IssueId;
+        var (fatal, warning, error) = (IssueOf(fatalEvent), IssueOf(warningEvent), IssueOf(errorEvent));
+        var api = _app.ApiClient(_acme.Token);
+
+        var kept = await OkAsync(await api.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention/kept"));
+        var only = Assert.Single(kept.GetProperty("items").EnumerateArray());
+        Assert.Equal(fatal, only.GetProperty("issueId").GetInt64());
+        Assert.Equal("unreviewed_level", only.GetProperty("reason").GetString());
+        Assert.Equal(2, only.GetProperty("heldEvents").GetInt64());
+        Assert.False(only.GetProperty("keepUntilReviewed").GetBoolean());
+
+        // Flag the warning: it is kept too, until it is reviewed or the flag is cleared.
+        var flagged = await OkAsync(await api.PutAsJsonAsync($"/api/v1/issues/{warning}/retention", new { keepUntilReviewed = true }));
+        Assert.True(flagged.GetProperty("kept").GetBoolean());
+        Assert.Equal("keep_until_reviewed", flagged.GetProperty("reason").GetString());
+        Assert.False((await OkAsync(await api.GetAsync($"/api/v1/issues/{error}/retention"))).GetProperty("kept").GetBoolean());
+        var firstPage = await OkAsync(await api.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention/kept?limit=1"));
+        var cursor = firstPage.GetProperty("nextCursor").GetString();
+        Assert.NotNull(cursor);
+        var secondPage = await OkAsync(await api.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention/kept?limit=1&cursor={cursor}"));
+        Assert.Equal(new[] { fatal, warning }.Order(), firstPage.GetProperty("items").EnumerateArray().Concat(secondPage.GetProperty("items").EnumerateArray())
+            .Select(i => i.GetProperty("issueId").GetInt64()).Order());
+        Assert.Equal(JsonValueKind.Null, secondPage.GetProperty("nextCursor").ValueKind);
+
+        // Marking the fatal issue reviewed (the issues API) and clearing the flag empty the list.
+        await OkAsync(await api.PatchAsJsonAsync($"/api/v1/issues/{fatal}", new { reviewed = true }));
+        Assert.Equal("keep_until_reviewed", (await OkAsync(await api.GetAsync($"/api/v1/issues/{warning}/retention"))).GetProperty("reason").GetString());
+        var cleared = await OkAsync(await api.PutAsJsonAsync($"/api/v1/issues/{warning}/retention", new { keepUntilReviewed = false }));
+        Assert.False(cleared.GetProperty("kept").GetBoolean());
+        Assert.Empty((await OkAsync(await api.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention/kept"))).GetProperty("items").EnumerateArray());
+
+        // Bad input is a 400; another organization's issues and project are a 404.
+        Assert.Equal(HttpStatusCode.BadRequest, (await api.PutAsJsonAsync($"/api/v1/issues/{warning}/retention", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await api.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention/kept?limit=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await api.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention/kept?cursor=nonsense")).StatusCode);
+        var globex = _app.ApiClient(_globex.Token);
+        Assert.Equal(HttpStatusCode.NotFound, (await globex.GetAsync($"/api/v1/issues/{warning}/retention")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await globex.PutAsJsonAsync($"/api/v1/issues/{warning}/retention", new { keepUntilReviewed = true })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await globex.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention/kept")).StatusCode);
+        Assert.False((await OkAsync(await api.GetAsync($"/api/v1/issues/{warning}/retention"))).GetProperty("keepUntilReviewed").GetBoolean());
     }
 
     [Fact]

@@ -59,6 +59,33 @@ public abstract class RetentionPageTests(StoreKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_plain_member_sees_the_policy_read_only_and_a_post_is_refused()
+    {
+        var email = $"member-{Guid.NewGuid():N}@acme.test";
+        await _app.Accounts.CreateUserAsync(email, DashboardTenant.Password, isAdmin: false, default);
+        var owner = _app.ApiClient(_acme.Token);
+        var organization = (await owner.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{_acme.ProjectId}")).GetProperty("organizationId").GetInt64();
+        Assert.Equal(HttpStatusCode.Created, (await owner.PostAsJsonAsync($"/api/v1/organizations/{organization}/members", new { email, role = "member" })).StatusCode);
+        using var member = await DashboardSession.SignedInAsync(_app, email);
+        var page = $"/projects/{_acme.ProjectId}/retention";
+
+        var (status, html) = await member.GetAsync(page);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("<strong>30 days</strong>", html, StringComparison.Ordinal);
+        Assert.Contains("Only owners and admins", html, StringComparison.Ordinal);
+        Assert.Matches("<button[^>]*value=\"save\"[^>]*disabled", html);
+
+        var refused = await member.PostFormAsync(page, "retention", new()
+        {
+            ["action"] = "save", ["hotDays"] = "3", ["archiveDays"] = "30", ["keepUnreviewed"] = "true", ["keepMinimumLevel"] = "error",
+        });
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("Only owners and admins", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var policy = await owner.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{_acme.ProjectId}/retention");
+        Assert.Equal("server", policy.GetProperty("source").GetString());
+    }
+
+    [Fact]
     public async Task Another_organizations_retention_page_is_not_found()
     {
         var (status, _) = await _browser.GetAsync($"/projects/{_globex.ProjectId}/retention");
