@@ -44,6 +44,7 @@ app.MapAccountsApi();
 app.MapLive();
 app.MapRetention();
 app.MapAlerts();
+app.MapDocker();
 app.MapOperations();
 app.MapDashboard();
 

@@ -12,23 +12,41 @@ namespace Faultline.Docker;
 /// CriticalContainers, or a watcher event of such a container) is marked keep_until_reviewed, so the
 /// retention sweep leaves its events in the store until the issue is reviewed or resolved.
 /// </summary>
-public sealed partial class CriticalIssueMarker(IRetentionStore store, DockerMetrics metrics, ILogger<CriticalIssueMarker> logger)
+public sealed partial class CriticalIssueMarker(IRetentionStore store, DockerMetrics metrics, TimeProvider time, ILogger<CriticalIssueMarker> logger)
     : BackgroundService, ICommittedBatchObserver
 {
     private const int MaxRemembered = 100_000;
+
+    /// <summary>
+    /// An issue marked by this process is marked again by its next critical event after this long, so an
+    /// issue released by a stream review on another node is held again when new critical lines arrive.
+    /// </summary>
+    private static readonly TimeSpan RememberFor = TimeSpan.FromMinutes(1);
+
     private readonly Channel<long> _issues = Channel.CreateBounded<long>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
-    // Issues already marked by this process: a busy critical stream costs one UPDATE per issue, not per line.
-    private readonly ConcurrentDictionary<long, byte> _marked = new();
+    // Issues already marked by this process, and when: a busy critical stream costs one UPDATE per issue a minute, not one per line.
+    private readonly ConcurrentDictionary<long, DateTimeOffset> _marked = new();
+
+    /// <summary>After a review released these issues: the next critical event holds them again at once.</summary>
+    public void Forget(IEnumerable<long> issueIds)
+    {
+        foreach (var issueId in issueIds)
+        {
+            _marked.TryRemove(issueId, out _);
+        }
+    }
 
     public void OnCommitted(BatchWriteResult batch)
     {
+        var now = time.GetUtcNow();
         foreach (var stored in batch.Stored)
         {
-            if (stored.Event.Event.Tags.TryGetValue("critical", out var critical) && critical == "true" && !_marked.ContainsKey(stored.IssueId))
+            if (stored.Event.Event.Tags.TryGetValue("critical", out var critical) && critical == "true"
+                && !(_marked.TryGetValue(stored.IssueId, out var markedAt) && now - markedAt < RememberFor))
             {
                 if (_issues.Writer.TryWrite(stored.IssueId))
                 {
-                    _marked.TryAdd(stored.IssueId, 0);
+                    _marked[stored.IssueId] = now;
                 }
                 else
                 {

@@ -19,10 +19,16 @@ public static class DockerExtensions
         builder.Services.AddSingleton<CriticalIssueMarker>();
         builder.Services.AddSingleton<Pipeline.ICommittedBatchObserver>(s => s.GetRequiredService<CriticalIssueMarker>());
         builder.Services.AddHostedService(s => s.GetRequiredService<CriticalIssueMarker>());
+        builder.Services.AddSingleton<LogStreamTracker>();
+        builder.Services.AddSingleton<Pipeline.ICommittedBatchObserver>(s => s.GetRequiredService<LogStreamTracker>());
+        builder.Services.AddHostedService(s => s.GetRequiredService<LogStreamTracker>());
         builder.Services.AddSingleton<EngineWatcher>();
         builder.Services.AddHostedService(s => s.GetRequiredService<EngineWatcher>());
         return builder;
     }
+
+    /// <summary>The log streams API (list, mark critical, mark reviewed).</summary>
+    public static IEndpointRouteBuilder MapDocker(this IEndpointRouteBuilder app) => LogStreamsApi.Map(app);
 
     private static bool IsRegex(string pattern)
     {

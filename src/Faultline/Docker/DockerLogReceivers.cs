@@ -26,6 +26,7 @@ public sealed partial class DockerLogReceivers(
     IngestPipeline pipeline,
     DockerMetrics metrics,
     RecentContainerLines recent,
+    LogStreamTracker streams,
     TimeProvider time,
     ILogger<DockerLogReceivers> logger) : IHostedService
 {
@@ -43,7 +44,7 @@ public sealed partial class DockerLogReceivers(
         var syslog = new SyslogParser(new Regex(settings.SyslogTagPattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)), time);
         foreach (var (name, listener) in settings.Listeners)
         {
-            var context = new ListenerContext(name, listener, settings, ingest.Value, events, syslog, keys, pipeline, metrics, recent, time, logger, _stopping.Token);
+            var context = new ListenerContext(name, listener, settings, ingest.Value, events, syslog, keys, pipeline, metrics, recent, streams, time, logger, _stopping.Token);
             ILogListener running = listener.Protocol is LogProtocol.SyslogUdp or LogProtocol.GelfUdp
                 ? new UdpLogListener(context)
                 : new TcpLogListener(context);

@@ -24,6 +24,7 @@ public sealed partial class EngineWatcher(
     ProjectKeyResolver keys,
     IngestPipeline pipeline,
     RecentContainerLines recent,
+    LogStreamTracker streams,
     DockerMetrics metrics,
     TimeProvider time,
     ILogger<EngineWatcher> logger) : BackgroundService
@@ -161,7 +162,7 @@ public sealed partial class EngineWatcher(
         {
             tags["exit_code"] = f.ExitCode;
         }
-        if (containerEvents.IsCriticalContainer(name))
+        if (containerEvents.IsCriticalContainer(name) || streams.IsCritical(key.ProjectId, name))
         {
             tags["critical"] = "true";
         }

@@ -15,6 +15,7 @@ public sealed record ListenerContext(
     IngestPipeline Pipeline,
     DockerMetrics Metrics,
     RecentContainerLines Recent,
+    LogStreamTracker Streams,
     TimeProvider Time,
     ILogger Logger,
     CancellationToken Stopping)

@@ -114,8 +114,7 @@ public sealed partial class LogStream
                     _context.Metrics.Dropped(_context.Name, "unknown_source", group.Count());
                     continue;
                 }
-                var events = group.Select(line => _context.Events.Build(line, _context.Name, _context.Source,
-                    _context.Listener.Critical || _context.Events.IsCriticalContainer(line.ContainerName), receivedAt)).ToList();
+                var events = group.Select(line => _context.Events.Build(line, _context.Name, _context.Source, IsCritical(key.ProjectId, line), receivedAt)).ToList();
                 await IngestAsync(key, events, receivedAt);
             }
             catch (Exception e)
@@ -126,6 +125,10 @@ public sealed partial class LogStream
             }
         }
     }
+
+    /// <summary>Critical by configuration (listener, container name pattern) or marked so through the API.</summary>
+    private bool IsCritical(long projectId, ContainerLogLine line) =>
+        _context.Listener.Critical || _context.Events.IsCriticalContainer(line.ContainerName) || _context.Streams.IsCritical(projectId, line.StreamName);
 
     private async Task IngestAsync(Storage.ProjectKeyRecord key, List<FaultlineEvent> events, DateTimeOffset receivedAt)
     {

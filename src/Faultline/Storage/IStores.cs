@@ -74,4 +74,4 @@ public interface IIssueStore
 }
 
 /// <summary>Everything a storage provider implements; one implementation per engine.</summary>
-public interface IFaultlineStore : IAccountStore, Accounts.IAccountAdminStore, IEventStore, IIssueStore, ISchemaMigrator, IDashboardStore, IRetentionStore, Faultline.Alerts.IAlertStore, IOperationsStore;
+public interface IFaultlineStore : IAccountStore, Accounts.IAccountAdminStore, IEventStore, IIssueStore, ISchemaMigrator, IDashboardStore, IRetentionStore, Faultline.Alerts.IAlertStore, IOperationsStore, Docker.ILogStreamStore;

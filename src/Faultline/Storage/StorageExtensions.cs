@@ -26,6 +26,7 @@ public static class StorageExtensions
         builder.Services.AddSingleton<Retention.IRetentionStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<Faultline.Alerts.IAlertStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton<IOperationsStore>(s => s.GetRequiredService<IFaultlineStore>());
+        builder.Services.AddSingleton<Docker.ILogStreamStore>(s => s.GetRequiredService<IFaultlineStore>());
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }

@@ -242,5 +242,32 @@ internal static class PostgresSchema
                 created_at timestamptz NOT NULL,
                 UNIQUE (schedule_id, period_end));
             """),
+        (40, """
+            -- Docker log streams (docs/docker.md): one row per project and container name. critical is set
+            -- through the API; awaiting_review is set when kept (critical) lines arrived since the last review.
+            CREATE TABLE log_streams (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                project_id bigint NOT NULL REFERENCES projects(id),
+                name text NOT NULL,
+                container_id text,
+                image text,
+                host text,
+                source text,
+                first_seen timestamptz NOT NULL,
+                last_seen timestamptz NOT NULL,
+                events bigint NOT NULL,
+                errors bigint NOT NULL,
+                critical boolean NOT NULL DEFAULT false,
+                awaiting_review boolean NOT NULL DEFAULT false,
+                reviewed_at timestamptz,
+                UNIQUE (project_id, name));
+            -- The issues a stream's events went to: what a review releases.
+            CREATE TABLE log_stream_issues (
+                stream_id bigint NOT NULL,
+                issue_id bigint NOT NULL,
+                last_seen timestamptz NOT NULL,
+                PRIMARY KEY (stream_id, issue_id));
+            CREATE INDEX ix_log_stream_issues_issue ON log_stream_issues (issue_id);
+            """),
     ];
 }

@@ -240,5 +240,32 @@ internal static class SqliteSchema
                 created_at INTEGER NOT NULL,
                 UNIQUE (schedule_id, period_end));
             """),
+        (40, """
+            -- Docker log streams (docs/docker.md): one row per project and container name. critical is set
+            -- through the API; awaiting_review is set when kept (critical) lines arrived since the last review.
+            CREATE TABLE log_streams (
+                id INTEGER PRIMARY KEY,
+                project_id INTEGER NOT NULL REFERENCES projects(id),
+                name TEXT NOT NULL,
+                container_id TEXT,
+                image TEXT,
+                host TEXT,
+                source TEXT,
+                first_seen INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                events INTEGER NOT NULL,
+                errors INTEGER NOT NULL,
+                critical INTEGER NOT NULL DEFAULT 0,
+                awaiting_review INTEGER NOT NULL DEFAULT 0,
+                reviewed_at INTEGER,
+                UNIQUE (project_id, name));
+            -- The issues a stream's events went to: what a review releases.
+            CREATE TABLE log_stream_issues (
+                stream_id INTEGER NOT NULL,
+                issue_id INTEGER NOT NULL,
+                last_seen INTEGER NOT NULL,
+                PRIMARY KEY (stream_id, issue_id));
+            CREATE INDEX ix_log_stream_issues_issue ON log_stream_issues (issue_id);
+            """),
     ];
 }
