@@ -85,6 +85,13 @@ public sealed class EventGenerator
         }
     }
 
+    /// <summary>The event_id of a single-event body written by <see cref="WriteBody"/>.</summary>
+    public static string ReadEventId(ReadOnlySpan<byte> body)
+    {
+        var at = body.IndexOf(IdKey) + IdKey.Length;
+        return Encoding.UTF8.GetString(body.Slice(at, IdPlaceholder.Length));
+    }
+
     public static byte[] Gzip(ReadOnlySpan<byte> body)
     {
         using var output = new MemoryStream(body.Length / 3);

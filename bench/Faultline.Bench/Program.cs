@@ -8,6 +8,13 @@ if (args.Length > 0 && args[0] == "syslog")
     return await SyslogRunner.RunAsync(args, cancelSyslog.Token);
 }
 
+if (args.Length > 0 && args[0] is "pages" or "live")
+{
+    using var cancelDashboard = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancelDashboard.Cancel(); };
+    return await DashboardRunner.RunAsync(args, cancelDashboard.Token);
+}
+
 BenchOptions options;
 try
 {
