@@ -41,35 +41,50 @@ public abstract partial class SqlStoreBase
             IssueSort.Count => "i.times_seen",
             _ => "i.last_seen",
         };
+        var before = false;
         if (request.Cursor is not null)
         {
             if (!PageCursor.TryDecode(request.Cursor, out var cursor) || !long.TryParse(cursor.Id, CultureInfo.InvariantCulture, out var cursorId))
             {
                 throw new InvalidCursorException();
             }
+            before = cursor.Before;
             object sortValue = request.Sort == IssueSort.Count ? cursor.SortValue : Db(FromMicroseconds(cursor.SortValue));
-            filter.Add($"({column}, i.id) < ({filter.Parameter(sortValue)}, {filter.Parameter(cursorId)})");
+            filter.Add($"({column}, i.id) {(before ? ">" : "<")} ({filter.Parameter(sortValue)}, {filter.Parameter(cursorId)})");
         }
+        // A page before the cursor is read in ascending order (the same index, backwards) and turned around.
+        var direction = before ? "ASC" : "DESC";
         var limit = filter.Parameter(request.Limit + 1);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command(
-            $"SELECT {IssueColumns} FROM issues i WHERE {filter.Where} ORDER BY {column} DESC, i.id DESC LIMIT {limit}");
+            $"SELECT {IssueColumns} FROM issues i WHERE {filter.Where} ORDER BY {column} {direction}, i.id {direction} LIMIT {limit}");
         filter.ApplyTo(command);
         var issues = await ReadIssuesAsync(command, cancellationToken);
-        string? next = null;
-        if (issues.Count > request.Limit)
+        var more = issues.Count > request.Limit;
+        if (more)
         {
             issues.RemoveAt(issues.Count - 1);
-            var last = issues[^1];
-            var sort = request.Sort switch
-            {
-                IssueSort.FirstSeen => Microseconds(last.FirstSeen),
-                IssueSort.Count => last.TimesSeen,
-                _ => Microseconds(last.LastSeen),
-            };
-            next = new PageCursor(sort, last.Id.ToString(CultureInfo.InvariantCulture)).Encode();
         }
-        return new Page<IssueRecord>(issues, next);
+        if (before)
+        {
+            if (!more)
+            {
+                // Back at the start (possibly with rows that moved meanwhile): show the full first page.
+                return await ListIssuesAsync(projectId, request with { Cursor = null }, cancellationToken);
+            }
+            issues.Reverse();
+        }
+        string? CursorAt(IssueRecord issue, bool toPrevious) => new PageCursor(request.Sort switch
+        {
+            IssueSort.FirstSeen => Microseconds(issue.FirstSeen),
+            IssueSort.Count => issue.TimesSeen,
+            _ => Microseconds(issue.LastSeen),
+        }, issue.Id.ToString(CultureInfo.InvariantCulture), toPrevious).Encode();
+        // Going forwards there are rows after the page when one more was read; going backwards there are
+        // always rows after it (the page the cursor came from). Rows before it: any cursor came from later pages.
+        var next = issues.Count > 0 && (more || before) ? CursorAt(issues[^1], false) : null;
+        var previous = issues.Count > 0 && request.Cursor is not null ? CursorAt(issues[0], true) : null;
+        return new Page<IssueRecord>(issues, next, previous);
     }
 
     public async Task<IssueRecord?> GetIssueForUserAsync(long userId, long issueId, CancellationToken cancellationToken)
@@ -128,7 +143,7 @@ public abstract partial class SqlStoreBase
         filter.AddEventConditions(request.Query, "e");
         if (request.Cursor is not null)
         {
-            if (!PageCursor.TryDecode(request.Cursor, out var cursor) || !Guid.TryParseExact(cursor.Id, "N", out var cursorEvent))
+            if (!PageCursor.TryDecode(request.Cursor, out var cursor) || cursor.Before || !Guid.TryParseExact(cursor.Id, "N", out var cursorEvent))
             {
                 throw new InvalidCursorException();
             }

@@ -85,6 +85,7 @@ public enum IssueSort
 
 public sealed record IssueUpdate(IssueStatus? Status, bool? Reviewed);
 
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+/// <summary>One page of a keyset-paginated list; <see cref="PreviousCursor"/> is set where a list can page backwards.</summary>
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor, string? PreviousCursor = null);
 
 public sealed record StatsBucket(DateTimeOffset Start, long Count);

@@ -26,6 +26,19 @@ public class PageCursorTests
     }
 
     [Fact]
+    public void A_previous_page_cursor_keeps_its_direction_and_differs_from_the_next_page_cursor()
+    {
+        var before = new PageCursor(123, "abc", Before: true);
+
+        Assert.True(PageCursor.TryDecode(before.Encode(), out var decoded));
+
+        Assert.Equal(before, decoded);
+        Assert.NotEqual(new PageCursor(123, "abc").Encode(), before.Encode());
+        Assert.True(PageCursor.TryDecode(new PageCursor(123, "abc").Encode(), out var forward));
+        Assert.False(forward.Before);
+    }
+
+    [Fact]
     public void An_encoded_cursor_is_url_safe()
     {
         // These bytes encode to '+', '/' and '=' in standard base64.

@@ -155,6 +155,43 @@ public abstract class StoreContractTests(StoreKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Issue_pages_go_back_with_the_previous_cursor_to_the_first_page()
+    {
+        var events = Enumerable.Range(0, 7).Select(i => EventBuilder.Message($"distinct failure {(char)('a' + i)}", at: Now.AddMinutes(-i))).ToArray();
+        await WriteAsync(events);
+        var all = (await IssuesAsync()).Items.Select(i => i.Id).ToList();
+
+        var first = await IssuesAsync(limit: 3);
+        Assert.Null(first.PreviousCursor);
+        var second = await IssuesAsync(limit: 3, cursor: first.NextCursor);
+        var third = await IssuesAsync(limit: 3, cursor: second.NextCursor);
+        Assert.Equal(all[6..], third.Items.Select(i => i.Id));
+        Assert.Null(third.NextCursor);
+
+        var backToSecond = await IssuesAsync(limit: 3, cursor: third.PreviousCursor);
+        Assert.Equal(all[3..6], backToSecond.Items.Select(i => i.Id));
+        Assert.NotNull(backToSecond.PreviousCursor);
+        Assert.Equal(third.Items.Select(i => i.Id), (await IssuesAsync(limit: 3, cursor: backToSecond.NextCursor)).Items.Select(i => i.Id));
+        var backToFirst = await IssuesAsync(limit: 3, cursor: backToSecond.PreviousCursor);
+        Assert.Equal(all[..3], backToFirst.Items.Select(i => i.Id));
+        Assert.Null(backToFirst.PreviousCursor);
+
+        // Two rows before a cursor with a page size of three: the full first page instead of a short one.
+        var fromFourth = await IssuesAsync(limit: 1, cursor: (await IssuesAsync(limit: 2)).NextCursor);
+        Assert.Equal(all[2], fromFourth.Items.Single().Id);
+        Assert.Equal(all[..3], (await IssuesAsync(limit: 3, cursor: fromFourth.PreviousCursor)).Items.Select(i => i.Id));
+    }
+
+    [Fact]
+    public async Task A_previous_page_cursor_is_refused_by_the_event_list()
+    {
+        await WriteAsync(EventBuilder.Message("one"), EventBuilder.Message("two"));
+        var before = new PageCursor(Now.ToUnixTimeMilliseconds() * 1000, Guid.NewGuid().ToString("N"), Before: true).Encode();
+
+        await Assert.ThrowsAsync<InvalidCursorException>(() => EventsAsync(cursor: before));
+    }
+
+    [Fact]
     public async Task A_cursor_that_was_not_issued_is_refused()
     {
         await Assert.ThrowsAsync<InvalidCursorException>(() => IssuesAsync(cursor: "not-a-cursor"));
