@@ -25,6 +25,7 @@ public enum MemberChange
 public interface IAccountAdminStore
 {
     Task<UserRecord?> GetUserAsync(long userId, CancellationToken cancellationToken);
+    /// <summary>Sets the password hash and bumps the user's session version, which ends the user's dashboard sessions.</summary>
     Task UpdatePasswordHashAsync(long userId, string passwordHash, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<MembershipRecord>> ListMembershipsAsync(long userId, CancellationToken cancellationToken);

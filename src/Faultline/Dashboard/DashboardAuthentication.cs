@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Faultline.Accounts;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Faultline.Storage;
 
 namespace Faultline.Dashboard;
@@ -18,6 +19,9 @@ public static class DashboardAuthentication
 
     /// <summary>Policy for endpoints that accept an API token or the dashboard cookie.</summary>
     public const string TokenOrCookiePolicy = "TokenOrCookie";
+
+    /// <summary>Claim holding the user's session version when the cookie was issued.</summary>
+    public const string SessionVersionClaim = "faultline:session_version";
 
     public static void AddDashboardAuthentication(this IHostApplicationBuilder builder)
     {
@@ -41,21 +45,50 @@ public static class DashboardAuthentication
                 options.LoginPath = "/login";
                 options.LogoutPath = "/logout";
                 options.AccessDeniedPath = "/login";
+                options.Events.OnValidatePrincipal = ValidateSessionVersionAsync;
             });
         builder.Services.AddAuthorizationBuilder().AddPolicy(TokenOrCookiePolicy, policy =>
             policy.AddAuthenticationSchemes(ApiTokenAuthenticationHandler.SchemeName, CookieScheme).RequireAuthenticatedUser());
     }
 
-    /// <summary>The principal stored in the session cookie: the user's id and email.</summary>
-    public static ClaimsPrincipal Principal(UserRecord user) => new(new ClaimsIdentity(
+    /// <summary>The principal stored in the session cookie: the user's id, email and session version.</summary>
+    public static ClaimsPrincipal Principal(UserRecord user, int sessionVersion) => new(new ClaimsIdentity(
     [
         new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)),
         new Claim(ClaimTypes.Email, user.Email),
         new Claim(ClaimTypes.Role, user.IsAdmin ? "admin" : "member"),
+        new Claim(SessionVersionClaim, sessionVersion.ToString(CultureInfo.InvariantCulture)),
     ], CookieScheme));
 
-    public static Task SignInAsync(HttpContext context, UserRecord user) =>
-        context.SignInAsync(CookieScheme, Principal(user), new AuthenticationProperties { IsPersistent = true });
+    /// <summary>Issues the session cookie with the user's current session version (also after a password change, to keep this session).</summary>
+    public static async Task SignInAsync(HttpContext context, UserRecord user)
+    {
+        var version = await context.RequestServices.GetRequiredService<IDashboardStore>().GetSessionVersionAsync(user.Id, context.RequestAborted) ?? 0;
+        await context.SignInAsync(CookieScheme, Principal(user, version), new AuthenticationProperties { IsPersistent = true });
+    }
+
+    /// <summary>
+    /// Every request with a session cookie checks the user's session version (one lookup by primary key):
+    /// a password change bumps it and so ends the user's other sessions at their next request; a
+    /// deleted user's sessions end too. Cookies issued before versions existed count as version 0.
+    /// </summary>
+    private static async Task ValidateSessionVersionAsync(CookieValidatePrincipalContext context)
+    {
+        var principal = context.Principal;
+        if (principal is null || !long.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), CultureInfo.InvariantCulture, out var userId))
+        {
+            context.RejectPrincipal();
+            return;
+        }
+        var claimed = int.TryParse(principal.FindFirstValue(SessionVersionClaim), CultureInfo.InvariantCulture, out var v) ? v : 0;
+        var current = await context.HttpContext.RequestServices.GetRequiredService<IDashboardStore>()
+            .GetSessionVersionAsync(userId, context.HttpContext.RequestAborted);
+        if (current != claimed)
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieScheme);
+        }
+    }
 
     /// <summary>
     /// A browser sends cookies with WebSocket handshakes from any page, so a cookie-authenticated

@@ -21,7 +21,7 @@ public abstract partial class SqlStoreBase : IAccountAdminStore
     public async Task UpdatePasswordHashAsync(long userId, string passwordHash, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = connection.Command("UPDATE users SET password_hash = @h WHERE id = @id").With("@h", passwordHash).With("@id", userId);
+        await using var command = connection.Command("UPDATE users SET password_hash = @h, session_version = session_version + 1 WHERE id = @id").With("@h", passwordHash).With("@id", userId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -14,6 +14,15 @@ public abstract partial class SqlStoreBase
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
+    public async Task<int?> GetSessionVersionAsync(long userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command("SELECT session_version FROM users WHERE id = @id").With("@id", userId);
+        return await command.ExecuteScalarAsync(cancellationToken) is { } version and not DBNull
+            ? Convert.ToInt32(version, CultureInfo.InvariantCulture)
+            : null;
+    }
+
     public async Task<IReadOnlyDictionary<long, long[]>> GetHourlyIssueCountsAsync(
         long projectId, IReadOnlyCollection<long> issueIds, DateTimeOffset since, int hours, CancellationToken cancellationToken)
     {
@@ -24,17 +33,19 @@ public abstract partial class SqlStoreBase
         }
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command(string.Empty)
-            .With("@p", projectId).With("@since", Db(since)).With("@until", Db(since.AddHours(hours))).With("@interval", DbInterval(TimeSpan.FromHours(1)));
+            .With("@since", Db(since)).With("@until", Db(since.AddHours(hours))).With("@interval", DbInterval(TimeSpan.FromHours(1)));
         var names = new List<string>();
         foreach (var (id, index) in counts.Keys.Select((id, index) => (id, index)))
         {
             names.Add("@i" + index.ToString(CultureInfo.InvariantCulture));
             command.With(names[^1], id);
         }
-        // ix_events_issue_time (issue_id, timestamp) answers each issue's range directly.
+        // The ids are issues of projectId (the caller listed them). Only issue_id and timestamp are read, so
+        // ix_events_issue_time (issue_id, timestamp) answers each issue's range alone (index-only on PostgreSQL).
+        _ = projectId;
         command.CommandText = $"""
             SELECT e.issue_id, {BucketExpression} AS bucket, count(*) FROM events e
-            WHERE e.issue_id IN ({string.Join(", ", names)}) AND e.project_id = @p AND e.timestamp >= @since AND e.timestamp < @until
+            WHERE e.issue_id IN ({string.Join(", ", names)}) AND e.timestamp >= @since AND e.timestamp < @until
             GROUP BY e.issue_id, bucket
             """;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -44,6 +55,28 @@ public abstract partial class SqlStoreBase
             if (counts.TryGetValue(reader.GetInt64(0), out var series) && bucket >= 0 && bucket < hours)
             {
                 series[bucket] += reader.GetInt64(2);
+            }
+        }
+        return counts;
+    }
+
+    public async Task<long[]> GetIssueHourlyCountsAsync(long issueId, DateTimeOffset since, int hours, CancellationToken cancellationToken)
+    {
+        var counts = new long[hours];
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        // Reads only ix_events_issue_time (issue_id, timestamp): one range scan for both of the issue page's charts.
+        await using var command = connection.Command($"""
+            SELECT {BucketExpression} AS bucket, count(*) FROM events e
+            WHERE e.issue_id = @i AND e.timestamp >= @since AND e.timestamp < @until
+            GROUP BY bucket
+            """).With("@i", issueId).With("@since", Db(since)).With("@until", Db(since.AddHours(hours))).With("@interval", DbInterval(TimeSpan.FromHours(1)));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var bucket = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+            if (bucket >= 0 && bucket < hours)
+            {
+                counts[bucket] += reader.GetInt64(1);
             }
         }
         return counts;

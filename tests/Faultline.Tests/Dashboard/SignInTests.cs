@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Faultline.Tests.Infrastructure;
 
 namespace Faultline.Tests.Dashboard;
@@ -73,6 +74,33 @@ public abstract class SignInTests(StoreKind kind) : IAsyncLifetime
         var signOut = await browser.PostFormAsync("/logout", null, [], tokenFrom: $"/projects/{tenant.ProjectId}/issues");
         Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync($"/projects/{tenant.ProjectId}/issues")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Changing_the_password_ends_the_other_sessions_and_keeps_this_one()
+    {
+        var (tenant, email) = await DashboardTenant.CreateAsync(_app, "acme");
+        var issues = $"/projects/{tenant.ProjectId}/issues";
+        using var laptop = await DashboardSession.SignedInAsync(_app, email);
+        using var phone = await DashboardSession.SignedInAsync(_app, email);
+        Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync(issues)).Status);
+
+        const string newPassword = "a brand new passphrase";
+        var changed = await laptop.PostFormAsync("/account", "password", new() { ["current"] = DashboardTenant.Password, ["new"] = newPassword, ["repeat"] = newPassword });
+        Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync(issues)).Status);
+        var ended = await phone.Client.GetAsync(issues);
+        Assert.Equal(HttpStatusCode.Redirect, ended.StatusCode);
+        Assert.StartsWith("/login", ended.Headers.Location!.PathAndQuery);
+
+        // A change through the API (token, no cookie) ends every session, the laptop's too; signing in again works.
+        var api = _app.ApiClient(tenant.Token);
+        var viaApi = await api.PutAsJsonAsync("/api/v1/account/password", new { currentPassword = newPassword, newPassword = "yet another passphrase" });
+        Assert.Equal(HttpStatusCode.NoContent, viaApi.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await laptop.Client.GetAsync(issues)).StatusCode);
+        using var again = await DashboardSession.SignedInAsync(_app, email, "yet another passphrase");
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync(issues)).Status);
     }
 
     [Fact]

@@ -110,6 +110,10 @@ internal static class PostgresSchema
             CREATE INDEX ix_events_search ON events USING gin (search);
             CREATE INDEX ix_events_tags ON events USING gin (tags jsonb_path_ops);
             """),
+        // Dashboard (10-14). session_version is in every session cookie; changing the password bumps it, which ends the user's other sessions.
+        (10, """
+            ALTER TABLE users ADD COLUMN session_version integer NOT NULL DEFAULT 0;
+            """),
         // Accounts (15-19): the settings pages list a project's keys and a user's tokens.
         (15, """
             CREATE INDEX ix_project_keys_project ON project_keys (project_id);

@@ -108,6 +108,10 @@ internal static class SqliteSchema
                 VALUES ('delete', old.row_id, old.message, old.exception_type, old.exception_value);
             END;
             """),
+        // Dashboard (10-14). session_version is in every session cookie; changing the password bumps it, which ends the user's other sessions.
+        (10, """
+            ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
+            """),
         // Accounts (15-19): the settings pages list a project's keys and a user's tokens.
         (15, """
             CREATE INDEX ix_project_keys_project ON project_keys (project_id);
