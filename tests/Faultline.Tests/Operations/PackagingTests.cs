@@ -120,6 +120,22 @@ public sealed partial class PackagingTests
         Assert.Contains(ports.Children, p => Scalar(p)!.EndsWith(":" + DockerfilePort(), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void The_faultline_service_uses_the_compose_redis_with_its_password_from_the_env()
+    {
+        var services = ComposeServices();
+        var environment = EnvironmentOf(services["faultline"]);
+        var redis = EnvironmentOf(services["redis"]);
+
+        var configuration = StackExchange.Redis.ConfigurationOptions.Parse(environment["Faultline__Redis__ConnectionString"]);
+        Assert.Equal("Unspecified/redis:6379", Assert.Single(configuration.EndPoints).ToString());
+        Assert.Null(configuration.Password); // the password is its own setting, from deploy/.env
+        Assert.Equal(redis["REDISCLI_AUTH"], environment["Faultline__Redis__Password"]);
+        Assert.Contains("${REDIS_PASSWORD:?", environment["Faultline__Redis__Password"], StringComparison.Ordinal);
+        Assert.Contains("${REDIS_PASSWORD:?", string.Join(' ', Assert.IsType<YamlSequenceNode>(Child(services["redis"], "command"), exactMatch: false).Children.Select(Scalar)), StringComparison.Ordinal);
+        Assert.Equal("service_healthy", Scalar(Child(Child(Child(services["faultline"], "depends_on"), "redis"), "condition")));
+    }
+
     // --- Dockerfile ----------------------------------------------------------------------------
 
     [Fact]
