@@ -14,7 +14,8 @@ using Npgsql;
 // The retention sweep's rate, and store ingest throughput while a sweep runs versus without, for
 // the sweep unthrottled (work share 1) and throttled (--work-share). In-process against one store:
 // seeds three sets of old events, sweeps set A alone, then for each share measures ingest alone and
-// sweeps the next set while the same ingest runs. Prints one Markdown row per share. Usage:
+// sweeps the next set while the same ingest runs, then measures ingest alone again (the baseline is
+// the mean of before and after). Prints one Markdown row per share. Usage:
 //   faultline-retention-bench --store sqlite|postgres --events N [--seconds S] [--work-share X] [--chunk N] [--connection CS] [--dir DIR]
 var store = Arg("--store", "sqlite");
 var total = int.Parse(Arg("--events", "150000"), CultureInfo.InvariantCulture);
@@ -62,15 +63,18 @@ long archivedTotal = reportA.EventsArchived;
 var rows = new List<string>();
 foreach (var (share, hotDays) in new[] { (1.0, 40), (workShare, 36) })
 {
-    var baseline = await IngestAsync(() => Task.Delay(TimeSpan.FromSeconds(seconds)));
+    // Ingest alone just before and just after the sweep, averaged: the machine's load drifts (other work on it).
+    var before = await IngestAsync(() => Task.Delay(TimeSpan.FromSeconds(seconds)));
     options.HotDays = hotDays;
     options.SweepWorkShare = share;
     SweepReport? report = null;
     var during = Stopwatch.StartNew();
     var concurrent = await IngestAsync(async () => report = await sweep.RunAsync(default));
     during.Stop();
+    var after = await IngestAsync(() => Task.Delay(TimeSpan.FromSeconds(seconds)));
+    var baseline = (before + after) / 2;
     archivedTotal += report!.EventsArchived;
-    Console.Error.WriteLine($"share {share}: {report.EventsArchived} events swept during ingest in {during.Elapsed.TotalSeconds:F1} s (paused {report.Paused.TotalSeconds:F1} s)");
+    Console.Error.WriteLine($"share {share}: {report.EventsArchived} events swept during ingest in {during.Elapsed.TotalSeconds:F1} s (paused {report.Paused.TotalSeconds:F1} s); ingest alone {before:F0} before, {after:F0} after, {concurrent:F0} during");
     rows.Add(string.Create(CultureInfo.InvariantCulture,
         $"| {store} | {report.EventsArchived} | {share:0.##} | {aloneRate:F0} | {report.EventsArchived / during.Elapsed.TotalSeconds:F0} | {baseline:F0} | {concurrent:F0} | {concurrent / baseline * 100:F0} % |"));
 }
