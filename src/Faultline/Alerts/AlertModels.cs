@@ -63,3 +63,6 @@ public sealed record HistoryResponse(long Id, long RuleId, long? IssueId, DateTi
 
 /// <summary>A bad rule, channel or report: a 400 that says which field and why.</summary>
 public sealed class AlertValidationException(string message) : Exception(message);
+
+/// <summary>A member (not an owner or admin) tried to change alerts: a 403 that says who may.</summary>
+public sealed class AlertForbiddenException(string message) : Exception(message);

@@ -1,23 +1,14 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Faultline.Accounts;
-using Faultline.Alerts.Channels;
-using Faultline.Events;
 using Faultline.Search;
 using Faultline.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace Faultline.Alerts;
 
 /// <summary>Alert channels (per organization), rules (per project), history and deliveries under /api/v1, scoped to the caller's organizations.</summary>
 public static class AlertsApi
 {
-    private const int MaxNameLength = 200;
-    private const int MaxRecipients = 50;
-    private const int MaxChannelsPerRule = 20;
-    private static readonly string[] ChannelTypes = ["email", "slack", "webhook", "jira"];
-
     public static RouteGroupBuilder MapAlertsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").RequireAuthorization().AddEndpointFilter<AlertErrorFilter>()
@@ -61,20 +52,14 @@ public static class AlertsApi
     }
 
     private static async Task<Results<Created<ChannelResponse>, NotFound>> CreateChannelAsync(
-        string organization, ChannelRequest body, ClaimsPrincipal user, IAlertStore store, TimeProvider time, CancellationToken cancellationToken)
+        string organization, ChannelRequest body, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
         var org = await store.GetOrganizationForUserAsync(user.UserId(), organization, cancellationToken);
         if (org is null)
         {
             return TypedResults.NotFound();
         }
-        var type = body.Type?.Trim().ToLowerInvariant();
-        if (type is null || !ChannelTypes.Contains(type))
-        {
-            throw new AlertValidationException($"type must be one of {string.Join(", ", ChannelTypes)}.");
-        }
-        var (name, config, secret) = ValidateChannel(type, body, creating: true);
-        var channel = await store.CreateChannelAsync(org.Id, name, type, config, secret, time.GetUtcNow(), cancellationToken);
+        var channel = await settings.CreateChannelAsync(user.UserId(), org.Id, body, cancellationToken);
         return TypedResults.Created($"/api/v1/alert-channels/{channel.Id}", ChannelResponse.From(channel));
     }
 
@@ -85,29 +70,26 @@ public static class AlertsApi
     }
 
     private static async Task<Results<Ok<ChannelResponse>, NotFound>> UpdateChannelAsync(
-        long channelId, ChannelRequest body, ClaimsPrincipal user, IAlertStore store, TimeProvider time, CancellationToken cancellationToken)
+        long channelId, ChannelRequest body, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
         var channel = await store.GetChannelForUserAsync(user.UserId(), channelId, cancellationToken);
         if (channel is null)
         {
             return TypedResults.NotFound();
         }
-        if (body.Type is not null && !string.Equals(body.Type.Trim(), channel.Type, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new AlertValidationException("A channel's type cannot change: create a new channel.");
-        }
-        var (name, config, secret) = ValidateChannel(channel.Type, body, creating: false);
-        var updated = await store.UpdateChannelAsync(channelId, name, config, secret, time.GetUtcNow(), cancellationToken);
+        var updated = await settings.UpdateChannelAsync(user.UserId(), channel, body, cancellationToken);
         return updated is null ? TypedResults.NotFound() : TypedResults.Ok(ChannelResponse.From(updated));
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteChannelAsync(long channelId, ClaimsPrincipal user, IAlertStore store, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound>> DeleteChannelAsync(
+        long channelId, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
-        if (await store.GetChannelForUserAsync(user.UserId(), channelId, cancellationToken) is null)
+        var channel = await store.GetChannelForUserAsync(user.UserId(), channelId, cancellationToken);
+        if (channel is null)
         {
             return TypedResults.NotFound();
         }
-        await store.DeleteChannelAsync(channelId, cancellationToken);
+        await settings.DeleteChannelAsync(user.UserId(), channel, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -139,17 +121,14 @@ public static class AlertsApi
     }
 
     private static async Task<Results<Created<RuleResponse>, NotFound>> CreateRuleAsync(
-        long projectId, RuleRequest body, ClaimsPrincipal user, IAccountStore accounts, IAlertStore store, AlertRuleCache cache,
-        TimeProvider time, IOptions<AlertOptions> options, CancellationToken cancellationToken)
+        long projectId, RuleRequest body, ClaimsPrincipal user, IAccountStore accounts, AlertSettings settings, CancellationToken cancellationToken)
     {
         var project = await accounts.GetProjectForUserAsync(user.UserId(), projectId, cancellationToken);
         if (project is null)
         {
             return TypedResults.NotFound();
         }
-        var draft = await ValidateRuleAsync(body, project.OrganizationId, store, time.GetUtcNow(), options.Value, cancellationToken);
-        var rule = await store.CreateRuleAsync(projectId, draft, time.GetUtcNow(), cancellationToken);
-        cache.Invalidate();
+        var rule = await settings.CreateRuleAsync(user.UserId(), project, body, cancellationToken);
         return TypedResults.Created($"/api/v1/alert-rules/{rule.Id}", RuleResponse.From(rule));
     }
 
@@ -160,46 +139,39 @@ public static class AlertsApi
     }
 
     private static async Task<Results<Ok<RuleResponse>, NotFound>> UpdateRuleAsync(
-        long ruleId, RuleRequest body, ClaimsPrincipal user, IAlertStore store, AlertRuleCache cache, TimeProvider time,
-        IOptions<AlertOptions> options, CancellationToken cancellationToken)
+        long ruleId, RuleRequest body, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
         var rule = await store.GetRuleForUserAsync(user.UserId(), ruleId, cancellationToken);
         if (rule is null)
         {
             return TypedResults.NotFound();
         }
-        var draft = await ValidateRuleAsync(body, rule.OrganizationId, store, time.GetUtcNow(), options.Value, cancellationToken);
-        var updated = await store.UpdateRuleAsync(ruleId, draft, time.GetUtcNow(), cancellationToken);
-        cache.Invalidate();
+        var updated = await settings.UpdateRuleAsync(user.UserId(), rule, body, cancellationToken);
         return updated is null ? TypedResults.NotFound() : TypedResults.Ok(RuleResponse.From(updated));
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteRuleAsync(long ruleId, ClaimsPrincipal user, IAlertStore store, AlertRuleCache cache, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound>> DeleteRuleAsync(
+        long ruleId, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
-        if (await store.GetRuleForUserAsync(user.UserId(), ruleId, cancellationToken) is null)
+        var rule = await store.GetRuleForUserAsync(user.UserId(), ruleId, cancellationToken);
+        if (rule is null)
         {
             return TypedResults.NotFound();
         }
-        await store.DeleteRuleAsync(ruleId, cancellationToken);
-        cache.Invalidate();
+        await settings.DeleteRuleAsync(user.UserId(), rule, cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Accepted<HistoryResponse>, NotFound>> TestRuleAsync(
-        long ruleId, ClaimsPrincipal user, IAlertStore store, AlertNotifier notifier, TimeProvider time, CancellationToken cancellationToken)
+        long ruleId, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
         var rule = await store.GetRuleForUserAsync(user.UserId(), ruleId, cancellationToken);
         if (rule is null)
         {
             return TypedResults.NotFound();
         }
-        if (rule.Draft.ChannelIds.Count == 0)
-        {
-            throw new AlertValidationException("The rule has no channels to test.");
-        }
-        var historyId = await notifier.FireAsync(rule, 0, null, 0, "Test notification", isTest: true, time.GetUtcNow(), cancellationToken);
-        var history = await store.ListHistoryAsync(ruleId, 20, cancellationToken);
-        return TypedResults.Accepted($"/api/v1/alert-rules/{ruleId}/history", HistoryResponse.From(history.First(h => h.Id == historyId)));
+        var history = await settings.TestRuleAsync(user.UserId(), rule, cancellationToken);
+        return TypedResults.Accepted($"/api/v1/alert-rules/{ruleId}/history", HistoryResponse.From(history));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<HistoryResponse>>, NotFound>> HistoryAsync(
@@ -212,128 +184,6 @@ public static class AlertsApi
         var history = await store.ListHistoryAsync(ruleId, Math.Clamp(limit ?? 50, 1, 500), cancellationToken);
         return TypedResults.Ok<IReadOnlyList<HistoryResponse>>(history.Select(HistoryResponse.From).ToList());
     }
-
-    private static (string Name, string Config, string? Secret) ValidateChannel(string type, ChannelRequest body, bool creating)
-    {
-        var name = Name(body.Name);
-        string? secret = string.IsNullOrWhiteSpace(body.Secret) ? null : body.Secret.Trim();
-        ChannelConfig config;
-        switch (type)
-        {
-            case "email":
-                var recipients = (body.Recipients ?? []).Select(r => r?.Trim() ?? "").ToList();
-                if (recipients.Count is 0 or > MaxRecipients)
-                {
-                    throw new AlertValidationException($"recipients must list 1 to {MaxRecipients} email addresses.");
-                }
-                foreach (var recipient in recipients)
-                {
-                    if (!MimeKit.MailboxAddress.TryParse(recipient, out var address) || !address.Address.Contains('@', StringComparison.Ordinal))
-                    {
-                        throw new AlertValidationException($"recipients: '{Show(recipient)}' is not an email address.");
-                    }
-                }
-                config = new ChannelConfig { Recipients = recipients };
-                secret = null;
-                break;
-            case "slack":
-                // The incoming-webhook URL is the credential: it goes to the secret column and is never shown.
-                var slackUrl = body.Url ?? body.Secret;
-                secret = slackUrl is null ? null : HttpUrl(slackUrl, "url");
-                if (creating && secret is null)
-                {
-                    throw new AlertValidationException("url (the Slack incoming-webhook URL) is required.");
-                }
-                config = new ChannelConfig();
-                break;
-            case "webhook":
-                config = new ChannelConfig { Url = HttpUrl(body.Url ?? throw new AlertValidationException("url is required."), "url") };
-                if (creating && secret is null)
-                {
-                    throw new AlertValidationException("secret (the key receivers verify the HMAC-SHA256 signature with) is required.");
-                }
-                if (secret is { Length: < 16 })
-                {
-                    throw new AlertValidationException("secret must be at least 16 characters.");
-                }
-                break;
-            default:
-                config = new ChannelConfig
-                {
-                    SiteUrl = HttpUrl(body.SiteUrl ?? throw new AlertValidationException("siteUrl (https://your-site.atlassian.net) is required."), "siteUrl"),
-                    Email = string.IsNullOrWhiteSpace(body.Email) ? throw new AlertValidationException("email (the Jira account of the API token) is required.") : body.Email.Trim(),
-                    ProjectKey = string.IsNullOrWhiteSpace(body.ProjectKey) ? throw new AlertValidationException("projectKey is required.") : body.ProjectKey.Trim(),
-                    IssueType = string.IsNullOrWhiteSpace(body.IssueType) ? "Bug" : body.IssueType.Trim(),
-                };
-                if (creating && secret is null)
-                {
-                    throw new AlertValidationException("secret (the Jira API token) is required.");
-                }
-                break;
-        }
-        return (name, JsonSerializer.Serialize(config, AlertNotifier.Json), secret);
-    }
-
-    private static async Task<AlertRuleDraft> ValidateRuleAsync(RuleRequest body, long organizationId, IAlertStore store, DateTimeOffset now, AlertOptions options, CancellationToken cancellationToken)
-    {
-        var name = Name(body.Name);
-        AlertRuleType type;
-        try
-        {
-            type = SqlStoreBase.ParseRuleType(body.Type?.Trim().ToLowerInvariant() ?? "");
-        }
-        catch (InvalidOperationException)
-        {
-            throw new AlertValidationException("type must be threshold, new_issue, regression or issue_frequency.");
-        }
-        int? threshold = null;
-        int? window = null;
-        if (type is AlertRuleType.Threshold or AlertRuleType.IssueFrequency)
-        {
-            threshold = body.Threshold is { } t && t >= 0 && t <= options.MaxThreshold
-                ? t : throw new AlertValidationException($"threshold (fire on more than this many events) must be 0 to {options.MaxThreshold}.");
-            window = body.WindowSeconds is { } w && w >= 1 && w <= 86_400
-                ? w : throw new AlertValidationException("windowSeconds must be 1 to 86400.");
-        }
-        EventLevel? level = null;
-        if (!string.IsNullOrWhiteSpace(body.Level))
-        {
-            level = EventLevels.TryParse(body.Level, out var parsed) ? parsed : throw new AlertValidationException("level must be debug, info, warning, error or fatal.");
-        }
-        var cooldown = body.CooldownSeconds ?? 600;
-        if (cooldown is < 0 or > 30 * 86_400)
-        {
-            throw new AlertValidationException("cooldownSeconds must be 0 to 2592000 (30 days).");
-        }
-        var channelIds = (body.ChannelIds ?? []).Distinct().ToList();
-        if (channelIds.Count > MaxChannelsPerRule)
-        {
-            throw new AlertValidationException($"A rule may use at most {MaxChannelsPerRule} channels.");
-        }
-        var known = (await store.ListChannelsAsync(organizationId, cancellationToken)).Select(c => c.Id).ToHashSet();
-        if (channelIds.Where(id => !known.Contains(id)).Select(id => (long?)id).FirstOrDefault() is { } unknown)
-        {
-            throw new AlertValidationException($"channelIds: {unknown} is not a channel of this project's organization.");
-        }
-        var draft = new AlertRuleDraft(name, type, body.Enabled ?? true, threshold, window, level,
-            Optional(body.Environment), Optional(body.Release), Optional(body.Query), cooldown, body.SnoozedUntil, channelIds);
-        RuleMatcher.Create(draft, now); // a query the evaluator cannot run is a 400 now, not a silent rule later
-        return draft;
-    }
-
-    private static string Name(string? name) =>
-        string.IsNullOrWhiteSpace(name) || name.Trim().Length > MaxNameLength
-            ? throw new AlertValidationException($"name is required (at most {MaxNameLength} characters).")
-            : name.Trim();
-
-    private static string? Optional(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-
-    private static string HttpUrl(string value, string field) =>
-        Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-            ? uri.ToString()
-            : throw new AlertValidationException($"{field} must be an absolute http or https URL.");
-
-    private static string Show(string value) => value.Length > 60 ? value[..60] + "..." : value;
 
     /// <summary>Client mistakes become 400 ProblemDetails that say what is wrong.</summary>
     internal sealed class AlertErrorFilter : IEndpointFilter
@@ -352,6 +202,10 @@ public static class AlertsApi
             catch (AlertValidationException e)
             {
                 return TypedResults.Problem(e.Message, statusCode: 400, title: "Invalid request");
+            }
+            catch (AlertForbiddenException e)
+            {
+                return TypedResults.Problem(e.Message, statusCode: 403, title: "Forbidden");
             }
         }
     }

@@ -31,6 +31,7 @@ public static class AlertsExtensions
         builder.Services.AddHostedService(s => s.GetRequiredService<AlertEvaluator>());
         builder.Services.AddSingleton<ReportScheduler>();
         builder.Services.AddHostedService(s => s.GetRequiredService<ReportScheduler>());
+        builder.Services.AddSingleton<AlertSettings>();
         return builder;
     }
 

@@ -53,17 +53,15 @@ public static class ReportsApi
     }
 
     private static async Task<Results<Created<ReportResponse>, NotFound>> CreateAsync(
-        string organization, ReportRequest body, ClaimsPrincipal user, IAlertStore store, TimeProvider time, CancellationToken cancellationToken)
+        string organization, ReportRequest body, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var org = await store.GetOrganizationForUserAsync(user.UserId(), organization, cancellationToken);
         if (org is null)
         {
             return TypedResults.NotFound();
         }
-        var draft = await ValidateAsync(body, org.Id, store, cancellationToken);
-        var now = time.GetUtcNow();
-        var report = await store.CreateReportAsync(org.Id, draft, now, cancellationToken);
-        return TypedResults.Created($"/api/v1/reports/{report.Id}", ReportResponse.From(report, now));
+        var report = await settings.CreateReportAsync(user.UserId(), org.Id, body, cancellationToken);
+        return TypedResults.Created($"/api/v1/reports/{report.Id}", ReportResponse.From(report, time.GetUtcNow()));
     }
 
     private static async Task<Results<Ok<ReportResponse>, NotFound>> GetAsync(long reportId, ClaimsPrincipal user, IAlertStore store, TimeProvider time, CancellationToken cancellationToken)
@@ -73,87 +71,38 @@ public static class ReportsApi
     }
 
     private static async Task<Results<Ok<ReportResponse>, NotFound>> UpdateAsync(
-        long reportId, ReportRequest body, ClaimsPrincipal user, IAlertStore store, TimeProvider time, CancellationToken cancellationToken)
+        long reportId, ReportRequest body, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         var report = await store.GetReportForUserAsync(user.UserId(), reportId, cancellationToken);
         if (report is null)
         {
             return TypedResults.NotFound();
         }
-        var draft = await ValidateAsync(body, report.OrganizationId, store, cancellationToken);
-        var now = time.GetUtcNow();
-        var updated = await store.UpdateReportAsync(reportId, draft, now, cancellationToken);
-        return updated is null ? TypedResults.NotFound() : TypedResults.Ok(ReportResponse.From(updated, now));
+        var updated = await settings.UpdateReportAsync(user.UserId(), report, body, cancellationToken);
+        return updated is null ? TypedResults.NotFound() : TypedResults.Ok(ReportResponse.From(updated, time.GetUtcNow()));
     }
 
-    private static async Task<Results<NoContent, NotFound>> DeleteAsync(long reportId, ClaimsPrincipal user, IAlertStore store, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
+        long reportId, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
-        if (await store.GetReportForUserAsync(user.UserId(), reportId, cancellationToken) is null)
+        var report = await store.GetReportForUserAsync(user.UserId(), reportId, cancellationToken);
+        if (report is null)
         {
             return TypedResults.NotFound();
         }
-        await store.DeleteReportAsync(reportId, cancellationToken);
+        await settings.DeleteReportAsync(user.UserId(), report, cancellationToken);
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Accepted<ReportPreviewResponse>, NotFound>> SendNowAsync(
-        long reportId, ClaimsPrincipal user, IAlertStore store, ReportScheduler scheduler, CancellationToken cancellationToken)
+        long reportId, ClaimsPrincipal user, IAlertStore store, AlertSettings settings, CancellationToken cancellationToken)
     {
         var report = await store.GetReportForUserAsync(user.UserId(), reportId, cancellationToken);
         if (report is null)
         {
             return TypedResults.NotFound();
         }
-        var mail = await scheduler.SendPreviewAsync(report, cancellationToken);
+        var mail = await settings.SendReportNowAsync(user.UserId(), report, cancellationToken);
         return TypedResults.Accepted((string?)null, new ReportPreviewResponse(mail.To, mail.Subject, mail.Text));
-    }
-
-    private static async Task<ReportScheduleDraft> ValidateAsync(ReportRequest body, long organizationId, IAlertStore store, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(body.Name) || body.Name.Trim().Length > 200)
-        {
-            throw new AlertValidationException("name is required (at most 200 characters).");
-        }
-        string cron;
-        if (!string.IsNullOrWhiteSpace(body.Preset))
-        {
-            cron = ReportScheduler.Presets.TryGetValue(body.Preset.Trim(), out var preset)
-                ? preset : throw new AlertValidationException("preset must be daily or weekly.");
-        }
-        else
-        {
-            cron = string.IsNullOrWhiteSpace(body.Cron) ? throw new AlertValidationException("Send a preset (daily, weekly) or a cron expression.") : body.Cron.Trim();
-        }
-        var zone = string.IsNullOrWhiteSpace(body.TimeZone) ? "UTC" : body.TimeZone.Trim();
-        var recipients = (body.Recipients ?? []).Select(r => r?.Trim() ?? "").ToList();
-        if (recipients.Count is 0 or > 50)
-        {
-            throw new AlertValidationException("recipients must list 1 to 50 email addresses.");
-        }
-        foreach (var recipient in recipients)
-        {
-            if (!MimeKit.MailboxAddress.TryParse(recipient, out var address) || !address.Address.Contains('@', StringComparison.Ordinal))
-            {
-                throw new AlertValidationException($"recipients: '{(recipient.Length > 60 ? recipient[..60] + "..." : recipient)}' is not an email address.");
-            }
-        }
-        if (body.ProjectId is { } projectId && !(await store.ListOrganizationProjectsAsync(organizationId, cancellationToken)).Any(p => p.Id == projectId))
-        {
-            throw new AlertValidationException($"projectId: {projectId} is not a project of this organization.");
-        }
-        var draft = new ReportScheduleDraft(body.Name.Trim(), body.ProjectId, cron, zone, recipients, body.Enabled ?? true);
-        if (!ReportScheduler.TryParseSchedule(draft, out _, out _))
-        {
-            try
-            {
-                Cronos.CronExpression.Parse(cron);
-            }
-            catch (Cronos.CronFormatException e)
-            {
-                throw new AlertValidationException($"cron is not a valid five-field cron expression: {e.Message}");
-            }
-            throw new AlertValidationException($"timeZone: '{zone}' is not a known time zone (use an IANA name such as Europe/Berlin).");
-        }
-        return draft;
     }
 }

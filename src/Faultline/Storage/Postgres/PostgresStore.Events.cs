@@ -149,26 +149,26 @@ public sealed partial class PostgresStore
             return changes;
         }
         var ordered = groups.OrderBy(g => ids[(g.ProjectId, g.Fingerprint)].Id).ToList();
-        // A marker unique to this batch tells which rows this statement turned from resolved into regressed.
-        var batchTime = DateTimeOffset.UtcNow;
+        // The locked rows carry the status before this statement, so RETURNING tells which rows it reopened;
+        // regressed_at is the receive time of the group's latest event (as on SQLite), from the injected clock.
         await using var command = new NpgsqlCommand("""
             WITH locked AS MATERIALIZED (
-                SELECT id FROM issues WHERE id = ANY(@ids) ORDER BY id FOR UPDATE)
+                SELECT id, status AS old_status FROM issues WHERE id = ANY(@ids) ORDER BY id FOR UPDATE)
             UPDATE issues AS i SET
                 times_seen = i.times_seen + b.n,
                 first_seen = least(i.first_seen, b.first_seen),
                 last_seen = greatest(i.last_seen, b.last_seen),
                 level = b.level, title = b.title, culprit = b.culprit,
                 regressed = i.regressed OR i.status = 1,
-                regressed_at = CASE WHEN i.status = 1 THEN @batch ELSE i.regressed_at END,
+                regressed_at = CASE WHEN i.status = 1 THEN b.received ELSE i.regressed_at END,
                 reviewed = CASE WHEN i.status = 1 THEN false ELSE i.reviewed END,
                 resolved_at = CASE WHEN i.status = 1 THEN NULL ELSE i.resolved_at END,
                 status = CASE WHEN i.status = 1 THEN 0 ELSE i.status END
-            FROM unnest(@ids, @counts, @firsts, @lasts, @levels, @titles, @culprits)
-                AS b(id, n, first_seen, last_seen, level, title, culprit)
+            FROM unnest(@ids, @counts, @firsts, @lasts, @levels, @titles, @culprits, @received)
+                AS b(id, n, first_seen, last_seen, level, title, culprit, received)
             JOIN locked USING (id)
             WHERE i.id = b.id
-            RETURNING i.id, coalesce(i.regressed_at = @batch, false)
+            RETURNING i.id, locked.old_status = 1
             """, connection, transaction);
         command.Parameters.AddWithValue("ids", ordered.Select(g => ids[(g.ProjectId, g.Fingerprint)].Id).ToArray());
         command.Parameters.AddWithValue("counts", ordered.Select(g => (long)g.Count).ToArray());
@@ -177,7 +177,7 @@ public sealed partial class PostgresStore
         command.Parameters.AddWithValue("levels", ordered.Select(g => (short)g.Latest.Event.Level).ToArray());
         command.Parameters.AddWithValue("titles", ordered.Select(g => g.Latest.Title).ToArray());
         command.Parameters.Add(new NpgsqlParameter("culprits", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ordered.Select(g => (object?)g.Latest.Culprit ?? DBNull.Value).ToArray() });
-        command.Parameters.AddWithValue("batch", batchTime);
+        command.Parameters.AddWithValue("received", ordered.Select(g => g.Latest.ReceivedAt.ToUniversalTime()).ToArray());
         var regressed = new HashSet<long>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
