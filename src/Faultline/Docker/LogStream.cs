@@ -9,8 +9,9 @@ namespace Faultline.Docker;
 /// <summary>
 /// The consumer of one TCP connection's lines, or of one UDP listener's: joins stack traces, builds
 /// events and submits them through <see cref="IngestPipeline"/> in batches, so one commit carries many
-/// lines. On TCP (<c>reliable</c>) a line that was read is submitted: a rate limit or an unavailable
-/// store makes it wait (and the sender with it, through TCP back-pressure), not drop. UDP drops and counts.
+/// lines; the next batch is queued, in order, while the previous one commits. On TCP (<c>reliable</c>)
+/// a line that was read is submitted: a rate limit or an unavailable store makes it wait (and the sender
+/// with it, through TCP back-pressure), not drop. UDP drops and counts.
 /// </summary>
 public sealed partial class LogStream
 {
@@ -19,6 +20,15 @@ public sealed partial class LogStream
     private readonly Channel<ContainerLogLine> _lines;
     private readonly TraceJoiner _joiner;
     private readonly Task _loop;
+
+    /// <summary>
+    /// Batches of this stream queued for the writer and not yet committed. Two: the next batch is joined,
+    /// built and queued while the previous one commits, so one connection keeps the writer busy; beyond
+    /// that the consumer waits, its line queue fills and the reader stops (back-pressure onto the sender).
+    /// </summary>
+    private const int MaxBatchesInFlight = 2;
+
+    private readonly Queue<Task> _inFlight = new();
 
     public LogStream(ListenerContext context, bool reliable)
     {
@@ -94,15 +104,25 @@ public sealed partial class LogStream
             _joiner.FlushDue(now, ready, all: !more);
             if (ready.Count > 0)
             {
-                await SubmitAsync(ready);
-                ready.Clear();
+                while (_inFlight.Count >= MaxBatchesInFlight)
+                {
+                    await _inFlight.Dequeue();
+                }
+                _inFlight.Enqueue(await SubmitAsync(ready));
+                ready = [];
             }
+        }
+        while (_inFlight.Count > 0)
+        {
+            await _inFlight.Dequeue();
         }
     }
 
-    private async Task SubmitAsync(List<ContainerLogLine> lines)
+    /// <summary>Queues the lines' events in order; returns the task of their commit (with retries), which never throws.</summary>
+    private async Task<Task> SubmitAsync(List<ContainerLogLine> lines)
     {
         var receivedAt = _context.Time.GetUtcNow();
+        var commits = new List<Task>();
         foreach (var group in lines.GroupBy(l => l.ProjectKey ?? _context.Listener.ProjectKey))
         {
             try
@@ -115,7 +135,10 @@ public sealed partial class LogStream
                     continue;
                 }
                 var events = group.Select(line => _context.Events.Build(line, _context.Name, _context.Source, IsCritical(key.ProjectId, line), receivedAt)).ToList();
-                await IngestAsync(key, events, receivedAt);
+                if (await QueueAsync(key, events, receivedAt, attempt: 1) is { } committed)
+                {
+                    commits.Add(CommittedAsync(committed, key, events, receivedAt));
+                }
             }
             catch (Exception e)
             {
@@ -124,22 +147,31 @@ public sealed partial class LogStream
                 LogSubmitFailed(_context.Logger, e, _context.Name);
             }
         }
+        return commits.Count switch
+        {
+            0 => Task.CompletedTask,
+            1 => commits[0],
+            _ => Task.WhenAll(commits),
+        };
     }
 
     /// <summary>Critical by configuration (listener, container name pattern) or marked so through the API.</summary>
     private bool IsCritical(long projectId, ContainerLogLine line) =>
         _context.Listener.Critical || _context.Events.IsCriticalContainer(line.ContainerName) || _context.Streams.IsCritical(projectId, line.StreamName);
 
-    private async Task IngestAsync(Storage.ProjectKeyRecord key, List<FaultlineEvent> events, DateTimeOffset receivedAt)
+    /// <summary>
+    /// Queues the events for the writer, waiting out a rate limit or an unavailable writer when reliable (TCP);
+    /// returns the task of their commit, or null when they were dropped (and counted).
+    /// </summary>
+    private async Task<Task?> QueueAsync(Storage.ProjectKeyRecord key, List<FaultlineEvent> events, DateTimeOffset receivedAt, int attempt)
     {
-        for (var attempt = 1; ; attempt++)
+        for (; ; attempt++)
         {
             TimeSpan wait;
             string reason;
             try
             {
-                await _context.Pipeline.IngestAsync(key, events, receivedAt, _context.Source, CancellationToken.None);
-                return;
+                return await _context.Pipeline.EnqueueAsync(key, events, receivedAt, _context.Source, CancellationToken.None);
             }
             catch (IngestRejectedException e) when (e.StatusCode == StatusCodes.Status429TooManyRequests)
             {
@@ -149,15 +181,62 @@ public sealed partial class LogStream
             {
                 (wait, reason) = (TimeSpan.FromSeconds(1), "unavailable");
             }
-            // While the server stops, a few more tries, then the lines are lost (and counted).
-            if (!_reliable || (_context.Stopping.IsCancellationRequested && attempt >= 3))
+            if (!ShouldRetry(attempt))
             {
                 _context.Metrics.Dropped(_context.Name, reason, events.Count);
-                return;
+                return null;
             }
             await Task.Delay(wait < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : wait, _context.Time);
         }
     }
+
+    /// <summary>
+    /// Waits for the commit. A failed commit (store unavailable) queues the events again after a second:
+    /// behind any batch queued meanwhile, the one case where a stream's lines can be stored out of order.
+    /// </summary>
+    private async Task CommittedAsync(Task committed, Storage.ProjectKeyRecord key, List<FaultlineEvent> events, DateTimeOffset receivedAt)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await committed;
+                return;
+            }
+            catch (Exception e) when (e is WriterUnavailableException or DbException)
+            {
+                if (!ShouldRetry(attempt))
+                {
+                    _context.Metrics.Dropped(_context.Name, "unavailable", events.Count);
+                    return;
+                }
+            }
+            catch (Exception e)
+            {
+                _context.Metrics.Dropped(_context.Name, "error", events.Count);
+                LogSubmitFailed(_context.Logger, e, _context.Name);
+                return;
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _context.Time);
+                if (await QueueAsync(key, events, receivedAt, attempt + 1) is not { } again)
+                {
+                    return;
+                }
+                committed = again;
+            }
+            catch (Exception e)
+            {
+                _context.Metrics.Dropped(_context.Name, "error", events.Count);
+                LogSubmitFailed(_context.Logger, e, _context.Name);
+                return;
+            }
+        }
+    }
+
+    /// <summary>UDP drops at once; TCP waits, except for a few more tries while the server stops (then the lines are lost and counted).</summary>
+    private bool ShouldRetry(int attempt) => _reliable && !(_context.Stopping.IsCancellationRequested && attempt >= 3);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Log listener {Listener} could not submit lines")]
     private static partial void LogSubmitFailed(ILogger logger, Exception exception, string listener);

@@ -37,7 +37,14 @@ public sealed partial class EventWriter : BackgroundService
     }
 
     /// <summary>Completes once the events are committed; throws <see cref="WriterUnavailableException"/> when shutting down.</summary>
-    public async Task<BatchWriteResult> WriteAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
+    public async Task<BatchWriteResult> WriteAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken) =>
+        await await EnqueueAsync(events, cancellationToken);
+
+    /// <summary>
+    /// Queues the events (waiting while the queue is full) and returns the task that completes once they
+    /// are committed: batches queued one after the other by one caller are taken in that order.
+    /// </summary>
+    public async Task<Task<BatchWriteResult>> EnqueueAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
     {
         var request = new WriteRequest(events);
         try
@@ -50,7 +57,7 @@ public sealed partial class EventWriter : BackgroundService
         }
         _metrics.QueueDepth(1);
         // Not cancellable once queued: the client may go away, the write still happens.
-        return await request.Completion.Task;
+        return request.Completion.Task;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>

@@ -16,6 +16,17 @@ public sealed class IngestPipeline(EventWriter writer, ProjectRateLimiter rateLi
 
     public async Task<IReadOnlyList<Guid>> IngestAsync(ProjectKeyRecord key, IReadOnlyList<FaultlineEvent> events, DateTimeOffset receivedAt, string endpoint, CancellationToken cancellationToken)
     {
+        await await EnqueueAsync(key, events, receivedAt, endpoint, cancellationToken);
+        return events.Select(e => e.EventId).ToList();
+    }
+
+    /// <summary>
+    /// Like <see cref="IngestAsync"/>, but returns once the events are queued for the writer; the returned
+    /// task completes at their commit (or fails as IngestAsync would). A sender that must keep its order
+    /// (a syslog connection) queues its next batch after this one without waiting for the commit in between.
+    /// </summary>
+    public async Task<Task> EnqueueAsync(ProjectKeyRecord key, IReadOnlyList<FaultlineEvent> events, DateTimeOffset receivedAt, string endpoint, CancellationToken cancellationToken)
+    {
         if (await rateLimiter.TryAcquireAsync(key, events.Count, cancellationToken) is { } retryAfter)
         {
             metrics.Rejected(endpoint, "rate_limited", events.Count);
@@ -28,9 +39,14 @@ public sealed class IngestPipeline(EventWriter writer, ProjectRateLimiter rateLi
         {
             prepared.Add(Prepare(key.ProjectId, e, receivedAt));
         }
-        await writer.WriteAsync(prepared, cancellationToken);
-        metrics.Accepted(endpoint, events.Count);
-        return events.Select(e => e.EventId).ToList();
+        var committed = await writer.EnqueueAsync(prepared, cancellationToken);
+        return AcceptedAsync(committed, endpoint, events.Count);
+    }
+
+    private async Task AcceptedAsync(Task<BatchWriteResult> committed, string endpoint, int count)
+    {
+        await committed;
+        metrics.Accepted(endpoint, count);
     }
 
     public static PreparedEvent Prepare(long projectId, FaultlineEvent e, DateTimeOffset receivedAt) =>
