@@ -53,7 +53,13 @@ public sealed class TestRedis : IAsyncDisposable
         };
     }
 
-    public string Password => ConfigurationOptions.Parse(ConnectionString).Password ?? "";
+    /// <summary>A loopback port nothing listens on (for a Redis that is not there).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     public Task StopAsync() => ScriptAsync("stop", OwnDirectory());
 

@@ -73,6 +73,31 @@ public sealed partial class RedisOutageTests
         Assert.Equal(1, Sample(await new HttpClient { BaseAddress = nodes.B.Address }.GetStringAsync("/metrics"), "faultline_redis_connected"));
     }
 
+    [Fact]
+    public async Task A_Redis_that_stops_answering_does_not_hold_up_ingest()
+    {
+        await using var redis = await TestRedis.StartOwnAsync();
+        await using var nodes = await NodePair.StartAsync(redis);
+        var tenant = await nodes.A.CreateTenantAsync("paused");
+        using var onA = await NodePair.SubscribeAsync(nodes.A, tenant, $"project={tenant.ProjectId}");
+        await using var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+
+        // Redis keeps the connections open but answers no command for 4 s: calls time out instead of failing.
+        await admin.GetServer(admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "PAUSE", "4000", "ALL");
+        var sent = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            sent.Add(await NodePair.SendAsync(i % 2 == 0 ? nodes.A : nodes.B, tenant, $"while paused {i}"));
+            // At most one 250 ms Redis timeout per node, then the node leaves Redis alone for a while.
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1.5), $"Ingest took {watch.Elapsed} while Redis did not answer.");
+        }
+
+        Assert.Equal([sent[0], sent[2]], await onA.TakeWhenQuietAsync(Quiet));
+        var metrics = await new HttpClient { BaseAddress = nodes.A.Address }.GetStringAsync("/metrics");
+        Assert.True(Sample(metrics, "faultline_redis_errors_total", "operation=\"rate_limit\"") >= 1, metrics);
+    }
+
     /// <summary>The sum of a metric's samples in Prometheus text (those whose labels contain <paramref name="labels"/>).</summary>
     private static double Sample(string metrics, string name, string labels = "") =>
         metrics.Split('\n')
