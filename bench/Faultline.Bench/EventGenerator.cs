@@ -220,12 +220,6 @@ public sealed class EventGenerator
         var callerNs = EventCatalog.Namespaces[(d / 2000) % 10];
         var callerCls = callerNs[(callerNs.LastIndexOf('.') + 1)..] + "Endpoints";
         var callerMethod = EventCatalog.Methods[((d / 2000) + 7) % EventCatalog.Methods.Length];
-        // The catalogs repeat every 60,000 errors (lcm of 24 types and 20,000 sites): beyond that, a
-        // suffix keeps each error its own issue, so --distinct 100000 makes about 100k issues.
-        if (d >= 60_000)
-        {
-            callerMethod += "Batch" + (char)('A' + (d / 60_000));
-        }
 
         var frameCount = 8 + (d % 8);
         var inAppCount = 2 + (d % 4);
