@@ -95,6 +95,10 @@ if [ -z "$reuse" ]; then
   log "seeding $large events of one error"
   bench seed --url "$url" --key "$key" --events "$large" --distinct 1 --seed 1000 --json >"$run_dir/seed2.json"
   sleep 5
+  # Autovacuum would get to the freshly seeded rows within minutes; vacuum now so every run measures
+  # the same state (visibility map set: index-only scans skip the table) instead of racing it.
+  log "VACUUM ANALYZE after seeding"
+  "$bindir/psql" "host=127.0.0.1 port=$(echo "$conn" | sed -n 's/.*Port=\([0-9]*\).*/\1/p') user=postgres dbname=postgres" -q -c 'VACUUM ANALYZE' >&2
 fi
 counts=$("$bindir/psql" "host=127.0.0.1 port=$(echo "$conn" | sed -n 's/.*Port=\([0-9]*\).*/\1/p') user=postgres dbname=postgres" -At -F ' ' \
   -c 'SELECT (SELECT count(*) FROM issues), (SELECT count(*) FROM events)')
@@ -103,7 +107,7 @@ read -r issue_count event_count <<<"$counts"
 echo "### $(date -u '+%Y-%m-%d %H:%M') UTC: dashboard pages and live tail (issue 5)"
 echo
 echo "- Machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- Command: \`$command_line\` (PostgreSQL, $issue_count issues, $event_count events over 7 days; client and server on 127.0.0.1)"
+echo "- Command: \`$command_line\` (PostgreSQL, $issue_count issues, $event_count events over 7 days, VACUUM ANALYZE after seeding; client and server on 127.0.0.1)"
 echo "- Pages: signed in with the session cookie, sequential GETs, 3 unmeasured warm-ups then $repetitions each; time to the last byte of the server-rendered HTML."
 echo
 bench pages --url "$url" --token "$token" --project "$project" --email bench@example.com --password "$password" --repetitions "$repetitions" || pages_rc=$?
