@@ -82,7 +82,8 @@ project=$(json_field projectId <"$pg_dir/project.json")
 [ -n "$token" ] && [ -n "$key" ] || { echo "could not create the user, token or project" >&2; exit 1; }
 
 log "starting the server on $url"
-faultline --urls "$url" >"$run_dir/server.log" 2>&1 &
+# env execs dotnet, so $! is the server itself (a backgrounded shell function would leave it running).
+env "${env_vars[@]}" dotnet "$out/server/faultline.dll" --urls "$url" >"$run_dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 150); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.2; done
 curl -sf "$url/healthz" >/dev/null || { tail -n 40 "$run_dir/server.log" >&2; exit 1; }
