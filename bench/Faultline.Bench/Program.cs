@@ -8,6 +8,21 @@ if (args.Length > 0 && args[0] == "syslog")
     return await SyslogRunner.RunAsync(args, cancelSyslog.Token);
 }
 
+if (args.Length > 0 && args[0] == "alerts")
+{
+    using var cancelAlerts = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancelAlerts.Cancel(); };
+    try
+    {
+        return await AlertsRunner.RunAsync(args, cancelAlerts.Token);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+}
+
 if (args.Length > 0 && args[0] is "pages" or "live")
 {
     using var cancelDashboard = new CancellationTokenSource();
