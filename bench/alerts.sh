@@ -72,7 +72,7 @@ list() { echo "$json" | sed -n "s/.*\"$1\":\\[\\([^]]*\\)\\].*/\\1/p" | head -n 
 echo "### $(date -u '+%Y-%m-%d %H:%M') UTC: alert notification latency and the cost of 50 rules (issue 6)"
 echo
 echo "- Machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load average before the run: $load"
-echo "- Command: \`bench/alerts.sh --store $store --firings $firings --duration $duration\` ($store store, rate limit lifted, client, server and webhook receiver on 127.0.0.1)"
+echo "- Command: \`bench/alerts.sh --store $store --firings $firings --rounds $rounds --duration $duration\` ($store store, rate limit lifted, client, server and webhook receiver on 127.0.0.1)"
 echo
 echo "| Figure | Value |"
 echo "|---|--:|"
