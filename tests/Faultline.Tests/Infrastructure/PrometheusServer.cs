@@ -54,9 +54,9 @@ public sealed class PrometheusServer : IAsyncDisposable
         var config = Path.Combine(directory, "prometheus.yml");
         await File.WriteAllTextAsync(config, $"""
             global:
-              scrape_interval: 3s
-              scrape_timeout: 3s
-              evaluation_interval: 3s
+              scrape_interval: 5s
+              scrape_timeout: 5s
+              evaluation_interval: 5s
             scrape_configs:
               - job_name: faultline
                 metrics_path: {target.AbsolutePath.TrimEnd('/')}/metrics
@@ -121,7 +121,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             }
             await Task.Delay(500);
         }
-        throw new TimeoutException($"`{promql}` gave no accepted value within {timeout.TotalSeconds} s. Last answer: {last}\nPrometheus log:\n{Log}");
+        throw new TimeoutException($"`{promql}` gave no accepted value within {timeout.TotalSeconds} s. Last answer: {last}\nTargets: {await TargetsAsync()}\nPrometheus log:\n{Log}");
     }
 
     private async Task WaitUntilReadyAsync()

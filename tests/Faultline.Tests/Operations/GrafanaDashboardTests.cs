@@ -161,7 +161,8 @@ public sealed partial class GrafanaDashboardTests(ScrapedFaultline scraped) : IC
             await Task.Delay(1000);
         }
         Assert.True(empty.Count == 0, "No series for: " + string.Join("; ", empty.Select(e => $"{e.Panel}: {e.Expr}"))
-            + $". Targets: {(empty.Count == 0 ? "" : await scraped.Prometheus.TargetsAsync())}");
+            + $". Targets: {(empty.Count == 0 ? "" : await scraped.Prometheus.TargetsAsync())}"
+            + $". Samples: {(empty.Count == 0 ? "" : (await scraped.Prometheus.QueryAsync("faultline_events_accepted_total[1m]")).ToString())}");
     }
 
     // --- Grafana's substitutions, as its PostgreSQL data source does them ----------------------

@@ -4,7 +4,7 @@ using Faultline.Tests.Infrastructure;
 
 namespace Faultline.Tests.Operations;
 
-/// <summary>A running Faultline (real Kestrel, PostgreSQL) with events sent to it, scraped every 3 s by a real Prometheus.</summary>
+/// <summary>A running Faultline (real Kestrel, PostgreSQL) with events sent to it, scraped every 5 s by a real Prometheus.</summary>
 public sealed class ScrapedFaultline : IAsyncLifetime
 {
     public const int AcceptedEvents = 3;
@@ -53,7 +53,7 @@ public sealed class PrometheusScrapeTests(ScrapedFaultline scraped) : IClassFixt
     public async Task Prometheus_scrapes_faultline_and_answers_the_accepted_events_counter()
     {
         var accepted = await scraped.Prometheus.WaitForValueAsync(
-            """sum(faultline_events_accepted_total{job="faultline",endpoint="native"})""", v => v >= ScrapedFaultline.AcceptedEvents, TimeSpan.FromSeconds(60));
+            """sum(faultline_events_accepted_total{job="faultline",endpoint="native"})""", v => v >= ScrapedFaultline.AcceptedEvents, TimeSpan.FromSeconds(120));
         var rejected = await scraped.Prometheus.WaitForValueAsync(
             """sum(faultline_events_rejected_total{job="faultline",reason="invalid_event"})""", v => v >= 1, TimeSpan.FromSeconds(30));
         var up = await scraped.Prometheus.WaitForValueAsync("""up{job="faultline"}""", v => v == 1, TimeSpan.FromSeconds(30));
