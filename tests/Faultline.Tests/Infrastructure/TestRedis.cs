@@ -50,6 +50,9 @@ public sealed class TestRedis : IAsyncDisposable
             ["Faultline:Redis:Prefix"] = prefix,
             // A stopped Redis is noticed at once (refused connection); a short retry keeps the test quick.
             ["Faultline:Redis:RetryAfterFailureSeconds"] = "1",
+            // The 250 ms default is for production; a first call here can wait longer behind JIT and
+            // parallel tests on a loaded 2-core machine, and would then fall back to local limits.
+            ["Faultline:Redis:OperationTimeoutMilliseconds"] = "1000",
         };
     }
 

@@ -33,6 +33,9 @@ public sealed class RedisTokenBucketTests : IAsyncLifetime
             ConnectionString = settings["Faultline:Redis:ConnectionString"],
             Password = settings.GetValueOrDefault("Faultline:Redis:Password"),
             Prefix = settings.GetValueOrDefault("Faultline:Redis:Prefix") ?? "faultline:",
+            // These tests check the script's arithmetic, not timeouts: the first call (script load)
+            // must not fall back to local limits because the test run started slowly.
+            OperationTimeoutMilliseconds = 5_000,
         });
         var connection = new RedisConnection(options, TimeProvider.System, NullLogger<RedisConnection>.Instance);
         await connection.StartAsync(CancellationToken.None);
