@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Faultline.Accounts;
+using Faultline.Retention;
 using Faultline.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -37,6 +38,8 @@ public static class LogStreamsApi
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
 
+    internal const string CriticalAction = "mark log streams critical or not critical";
+
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1/projects/{projectId:long}/streams").RequireAuthorization().WithTags("Docker")
@@ -46,7 +49,8 @@ public static class LogStreamsApi
         api.MapGet("/{streamId:long}", GetAsync).WithName("GetLogStream")
             .WithSummary("One log stream: container details, counts, critical and review state");
         api.MapPatch("/{streamId:long}", UpdateAsync).WithName("UpdateLogStream")
-            .WithSummary("Mark a stream critical (its lines are kept until reviewed) or not critical");
+            .WithSummary("Mark a stream critical (its lines are kept until reviewed) or not critical; owners and admins only")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapPost("/{streamId:long}/review", ReviewAsync).WithName("ReviewLogStream")
             .WithSummary("Mark the stream's kept lines reviewed: retention may archive and delete them again");
         return app;
@@ -81,12 +85,17 @@ public static class LogStreamsApi
     }
 
     private static async Task<Results<Ok<LogStreamResponse>, ProblemHttpResult>> UpdateAsync(
-        long projectId, long streamId, LogStreamUpdate body, ClaimsPrincipal user, IAccountStore accounts, ILogStreamStore streams,
-        LogStreamTracker tracker, CancellationToken cancellationToken)
+        long projectId, long streamId, LogStreamUpdate body, ClaimsPrincipal user, IAccountStore accounts, IAccountAdminStore memberships,
+        ILogStreamStore streams, LogStreamTracker tracker, CancellationToken cancellationToken)
     {
-        if (await accounts.GetProjectForUserAsync(user.UserId(), projectId, cancellationToken) is null)
+        if (await accounts.GetProjectForUserAsync(user.UserId(), projectId, cancellationToken) is not { } project)
         {
             return ProjectNotFound(projectId);
+        }
+        // Critical is a retention policy for the stream (its issues are kept); reviewing stays open to every member.
+        if (await RetentionApi.CannotEditAsync(user.UserId(), project.OrganizationId, memberships, cancellationToken, CriticalAction) is { } forbidden)
+        {
+            return forbidden;
         }
         if (body.Critical is not { } critical)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -32,6 +33,7 @@ public static class TelemetryExtensions
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "faultline", serviceVersion: typeof(TelemetryExtensions).Assembly.GetName().Version?.ToString()))
             .WithMetrics(metrics => metrics.AddMeter(Meters).AddPrometheusExporter());
+        builder.Services.ConfigureOpenTelemetryMeterProvider((services, metrics) => metrics.AddView(OnlyThisHost(services.GetRequiredService<IMeterFactory>())));
         if (OtlpConfigured(builder.Configuration))
         {
             // The standard OTEL_* settings (endpoint, protocol, headers, intervals) are read from configuration,
@@ -49,6 +51,17 @@ public static class TelemetryExtensions
         }
         return builder;
     }
+
+    /// <summary>
+    /// OpenTelemetry listens to meters by name across the whole process. A second host in the same
+    /// process (tests, or an app embedding Faultline) has meters of the same names, and its instruments
+    /// would be merged into this host's series and, when it stops, end them. Meters made by another
+    /// host's IMeterFactory are dropped; meters without a factory (the runtime's) are kept.
+    /// </summary>
+    internal static Func<Instrument, MetricStreamConfiguration?> OnlyThisHost(IMeterFactory ownFactory) =>
+        instrument => instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, ownFactory)
+            ? MetricStreamConfiguration.Drop
+            : null;
 
     /// <summary>OTLP export is on when an endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, or a per-signal one).</summary>
     public static bool OtlpConfigured(IConfiguration configuration) =>

@@ -67,7 +67,8 @@ public static class RetentionApi
         api.MapGet("/projects/{projectId:long}/archive", ListArchiveAsync).WithName("ListArchive")
             .WithSummary("The project's archive objects (one per project, day and part) with their state, counts and checksums");
         api.MapPost("/projects/{projectId:long}/archive/restore", RestoreAsync).WithName("RestoreArchive")
-            .WithSummary("Bring archived days back into searchable storage, marked restored (swept again later)");
+            .WithSummary("Bring archived days back into searchable storage, marked restored (swept again later); owners and admins only")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
 
@@ -177,11 +178,17 @@ public static class RetentionApi
     }
 
     private static async Task<Results<Ok<RestoreReport>, NotFound, ProblemHttpResult>> RestoreAsync(
-        long projectId, RestoreRequest body, ClaimsPrincipal user, IAccountStore accounts, ArchiveRestore restore, CancellationToken cancellationToken)
+        long projectId, RestoreRequest body, ClaimsPrincipal user, IAccountStore accounts, IAccountAdminStore memberships, ArchiveRestore restore,
+        CancellationToken cancellationToken)
     {
-        if (await accounts.GetProjectForUserAsync(user.UserId(), projectId, cancellationToken) is null)
+        if (await accounts.GetProjectForUserAsync(user.UserId(), projectId, cancellationToken) is not { } project)
         {
             return TypedResults.NotFound();
+        }
+        // Restoring writes days of events back into the hot store (disk, search, charts): an organization-wide change.
+        if (await CannotEditAsync(user.UserId(), project.OrganizationId, memberships, cancellationToken, "restore archived events") is { } forbidden)
+        {
+            return forbidden;
         }
         if (body.From is not { } from || body.To is not { } to)
         {
@@ -278,17 +285,22 @@ public static class RetentionApi
         return new IssueRetentionResponse(issueId, state.ProjectId, state.KeepUntilReviewed, state.Reviewed, state.Status.ToString().ToLowerInvariant(), reason is not null, reason);
     }
 
-    /// <summary>Why the user may not change the organization's policies (members read them; owners and admins edit), or null when they may.</summary>
-    internal static async Task<string?> EditRefusalAsync(long userId, long organizationId, IAccountAdminStore memberships, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why the user may not do an organization-wide change such as editing its policies or restoring
+    /// its archive (members read; owners and admins change), or null when they may.
+    /// </summary>
+    internal static async Task<string?> EditRefusalAsync(
+        long userId, long organizationId, IAccountAdminStore memberships, CancellationToken cancellationToken, string action = "change retention policies")
     {
         var membership = await memberships.GetMembershipAsync(userId, organizationId, cancellationToken);
         return membership is null ? "You are not a member of this organization."
             : Roles.CanManage(membership.Role) ? null
-            : $"Only owners and admins of {membership.Organization.Slug} can change retention policies; you are a {membership.Role}.";
+            : $"Only owners and admins of {membership.Organization.Slug} can {action}; you are a {membership.Role}.";
     }
 
-    private static async Task<ProblemHttpResult?> CannotEditAsync(long userId, long organizationId, IAccountAdminStore memberships, CancellationToken cancellationToken) =>
-        await EditRefusalAsync(userId, organizationId, memberships, cancellationToken) is { } refusal
+    internal static async Task<ProblemHttpResult?> CannotEditAsync(
+        long userId, long organizationId, IAccountAdminStore memberships, CancellationToken cancellationToken, string action = "change retention policies") =>
+        await EditRefusalAsync(userId, organizationId, memberships, cancellationToken, action) is { } refusal
             ? TypedResults.Problem(title: "Forbidden", detail: refusal, statusCode: StatusCodes.Status403Forbidden)
             : null;
 

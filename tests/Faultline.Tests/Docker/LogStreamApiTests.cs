@@ -223,6 +223,45 @@ public abstract class LogStreamApiTests(StoreKind kind) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, status);
     }
 
+    [Fact]
+    public async Task A_member_reviews_streams_but_only_owners_and_admins_mark_them_critical()
+    {
+        var (tenant, ownerEmail) = await DashboardTenant.CreateAsync(_h.App, "roles");
+        var owner = _h.App.ApiClient(tenant.Token);
+        await SendAsync("queue-1", "user.info", "ready " + Word(), tenant.PublicKey);
+        var id = (await WaitForStreamAsync("queue-1", 1, owner, tenant.ProjectId)).GetProperty("id").GetInt64();
+        var stream = $"/api/v1/projects/{tenant.ProjectId}/streams/{id}";
+
+        var memberEmail = $"member-{Guid.NewGuid():N}@roles.test";
+        await _h.App.Accounts.CreateUserAsync(memberEmail, DashboardTenant.Password, isAdmin: false, default);
+        var organization = (await owner.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{tenant.ProjectId}")).GetProperty("organizationId").GetInt64();
+        var added = await owner.PostAsJsonAsync($"/api/v1/organizations/{organization}/members", new { email = memberEmail, role = "member" });
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var member = _h.App.ApiClient(await _h.App.Accounts.CreateApiTokenAsync(memberEmail, "tests", default));
+
+        // API: a member's PATCH is refused and changes nothing; the owner's is applied; the member may review.
+        await AssertProblemAsync(await member.PatchAsJsonAsync(stream, new { critical = true }), HttpStatusCode.Forbidden, "Only owners and admins");
+        Assert.False((await owner.GetFromJsonAsync<JsonElement>(stream)).GetProperty("critical").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await owner.PatchAsJsonAsync(stream, new { critical = true })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await member.PostAsync($"{stream}/review", null)).StatusCode);
+
+        // Page: the member sees the badge but no toggle, and a forged toggle post changes nothing.
+        using var browser = await DashboardSession.SignedInAsync(_h.App, memberEmail);
+        var page = $"/projects/{tenant.ProjectId}/streams";
+        var (status, html) = await browser.GetAsync(page);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("critical</span>", html);
+        Assert.DoesNotContain("Not critical", html);
+        Assert.Contains("Only owners and admins", html);
+        await browser.PostFormAsync(page, $"critical-{id}", [], tokenFrom: "/account");
+        Assert.True((await owner.GetFromJsonAsync<JsonElement>(stream)).GetProperty("critical").GetBoolean());
+
+        // The owner's page has the toggle.
+        using var ownerBrowser = await DashboardSession.SignedInAsync(_h.App, ownerEmail);
+        (_, html) = await ownerBrowser.GetAsync(page);
+        Assert.Contains("Not critical", html);
+    }
+
     private async Task<string> SendErrorAsync(string tag, string text)
     {
         var word = Word();

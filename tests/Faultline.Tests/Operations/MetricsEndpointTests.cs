@@ -123,3 +123,54 @@ public sealed class MetricsAccessTests
         Assert.Contains("AllowedNetworks", failure.ToString());
     }
 }
+
+/// <summary>
+/// OpenTelemetry matches meters by name across the process: without the per-host filter, a second host's
+/// instruments joined this host's series (the parallel test suite showed other hosts' syslog and Sentry
+/// counts, and series vanishing when those hosts stopped).
+/// </summary>
+public sealed partial class MetricsIsolationTests
+{
+    [Fact]
+    public async Task Two_hosts_in_one_process_each_export_only_their_own_counts_and_one_stopping_leaves_the_other_counting()
+    {
+        await using var first = await FaultlineApp.StartAsync(StoreKind.Sqlite);
+        var firstTenant = await first.CreateTenantAsync("isolated-a");
+        await using (var second = await FaultlineApp.StartAsync(StoreKind.Sqlite))
+        {
+            var secondTenant = await second.CreateTenantAsync("isolated-b");
+            await IngestAsync(first, firstTenant, 1);
+            await IngestAsync(second, secondTenant, 3);
+
+            Assert.Equal(1, await AcceptedAsync(first));
+            Assert.Equal(3, await AcceptedAsync(second));
+        }
+
+        await IngestAsync(first, firstTenant, 1);
+        // The exporter caches a scrape for 300 ms; a stopped metric would stay at 1 for good.
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        long accepted;
+        while ((accepted = await AcceptedAsync(first)) != 2 && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Equal(2, accepted);
+    }
+
+    private static async Task IngestAsync(FaultlineApp app, TestTenant tenant, int events)
+    {
+        var body = "[" + string.Join(",", Enumerable.Range(0, events).Select(i => $$"""{"message":"isolated {{i}}"}""")) + "]";
+        var response = await app.IngestClient(tenant.PublicKey).PostAsync("/api/v1/events", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    /// <summary>The host's native accepted-events counter as /metrics serves it (summed over its series).</summary>
+    private static async Task<long> AcceptedAsync(FaultlineApp app)
+    {
+        var text = await app.CreateClient().GetStringAsync("/metrics");
+        return NativeAccepted().Matches(text).Sum(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [GeneratedRegex(@"^faultline_events_accepted_total\{[^}]*endpoint=""native""[^}]*\} (\d+)", RegexOptions.Multiline)]
+    private static partial Regex NativeAccepted();
+}

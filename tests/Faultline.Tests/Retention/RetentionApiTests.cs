@@ -135,12 +135,15 @@ public abstract class RetentionApiTests(StoreKind kind) : IAsyncLifetime
             await member.DeleteAsync($"/api/v1/projects/{_acme.ProjectId}/retention"),
             await member.PutAsJsonAsync($"/api/v1/organizations/{organization}/retention", new { hotDays = 1 }),
             await member.DeleteAsync($"/api/v1/organizations/{organization}/retention"),
+            await member.PostAsJsonAsync($"/api/v1/projects/{_acme.ProjectId}/archive/restore", new { from = "2026-01-01", to = "2026-01-02" }),
         })
         {
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
             Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
             Assert.Contains("Only owners and admins", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+        // Members still list the archive (reading is open to them).
+        await OkAsync(await member.GetAsync($"/api/v1/projects/{_acme.ProjectId}/archive"));
         Assert.Equal("server", (await OkAsync(await member.GetAsync($"/api/v1/projects/{_acme.ProjectId}/retention"))).GetProperty("source").GetString());
 
         var admin = _app.ApiClient(await AcmeUserAsync("admin"));
