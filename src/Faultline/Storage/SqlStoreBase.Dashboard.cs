@@ -33,28 +33,25 @@ public abstract partial class SqlStoreBase
         }
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.Command(string.Empty)
-            .With("@since", Db(since)).With("@until", Db(since.AddHours(hours))).With("@interval", DbInterval(TimeSpan.FromHours(1)));
+            .With("@since", Db(since)).With("@until", Db(since.AddHours(hours)));
         var names = new List<string>();
         foreach (var (id, index) in counts.Keys.Select((id, index) => (id, index)))
         {
             names.Add("@i" + index.ToString(CultureInfo.InvariantCulture));
             command.With(names[^1], id);
         }
-        // The ids are issues of projectId (the caller listed them). Only issue_id and timestamp are read, so
-        // ix_events_issue_time (issue_id, timestamp) answers each issue's range alone (index-only on PostgreSQL).
+        // The ids are issues of projectId (the caller listed them); issue_hours has at most one row per issue and hour.
         _ = projectId;
         command.CommandText = $"""
-            SELECT e.issue_id, {BucketExpression} AS bucket, count(*) FROM events e
-            WHERE e.issue_id IN ({string.Join(", ", names)}) AND e.timestamp >= @since AND e.timestamp < @until
-            GROUP BY e.issue_id, bucket
+            SELECT h.issue_id, h.hour, h.events FROM issue_hours h
+            WHERE h.issue_id IN ({string.Join(", ", names)}) AND h.hour >= @since AND h.hour < @until
             """;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var bucket = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
-            if (counts.TryGetValue(reader.GetInt64(0), out var series) && bucket >= 0 && bucket < hours)
+            if (counts.TryGetValue(reader.GetInt64(0), out var series))
             {
-                series[bucket] += reader.GetInt64(2);
+                IssueHour.AddTo(series, since, ReadTime(reader, 1), reader.GetInt64(2));
             }
         }
         return counts;
@@ -64,22 +61,35 @@ public abstract partial class SqlStoreBase
     {
         var counts = new long[hours];
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        // Reads only ix_events_issue_time (issue_id, timestamp): one range scan for both of the issue page's charts.
-        await using var command = connection.Command($"""
-            SELECT {BucketExpression} AS bucket, count(*) FROM events e
-            WHERE e.issue_id = @i AND e.timestamp >= @since AND e.timestamp < @until
-            GROUP BY bucket
-            """).With("@i", issueId).With("@since", Db(since)).With("@until", Db(since.AddHours(hours))).With("@interval", DbInterval(TimeSpan.FromHours(1)));
+        // At most one row per hour (720 for the issue page's 30 days), however many events the issue has.
+        await using var command = connection.Command("""
+            SELECT h.hour, h.events FROM issue_hours h
+            WHERE h.issue_id = @i AND h.hour >= @since AND h.hour < @until
+            """).With("@i", issueId).With("@since", Db(since)).With("@until", Db(since.AddHours(hours)));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var bucket = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
-            if (bucket >= 0 && bucket < hours)
-            {
-                counts[bucket] += reader.GetInt64(1);
-            }
+            IssueHour.AddTo(counts, since, ReadTime(reader, 0), reader.GetInt64(1));
         }
         return counts;
+    }
+
+    private long _issueHoursPrunedDay = -1;
+
+    /// <summary>
+    /// Drops hourly counts older than <see cref="IssueHour.KeptFor"/> once per UTC day (the maintenance
+    /// timer calls every hour): the charts read 30 days at most, and the table would otherwise only grow.
+    /// </summary>
+    protected async Task PruneIssueHoursAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var day = now.UtcDateTime.Date.Ticks / TimeSpan.TicksPerDay;
+        if (Interlocked.Exchange(ref _issueHoursPrunedDay, day) == day)
+        {
+            return;
+        }
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command("DELETE FROM issue_hours WHERE hour < @cutoff").With("@cutoff", Db(IssueHour.HourOf(now - IssueHour.KeptFor)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<TagDistribution>> GetTagDistributionAsync(long issueId, int sampleEvents, CancellationToken cancellationToken)

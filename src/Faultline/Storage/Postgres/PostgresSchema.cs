@@ -114,6 +114,17 @@ internal static class PostgresSchema
         (10, """
             ALTER TABLE users ADD COLUMN session_version integer NOT NULL DEFAULT 0;
             """),
+        // Events per issue and UTC hour of their timestamp, added with each stored batch: sparklines and
+        // issue charts read these rows instead of counting events (IssueHour).
+        (11, """
+            CREATE TABLE issue_hours (
+                issue_id bigint NOT NULL,
+                hour timestamptz NOT NULL,
+                events bigint NOT NULL,
+                PRIMARY KEY (issue_id, hour));
+            INSERT INTO issue_hours (issue_id, hour, events)
+                SELECT issue_id, date_trunc('hour', timestamp, 'UTC'), count(*) FROM events GROUP BY 1, 2;
+            """),
         // Accounts (15-19): the settings pages list a project's keys and a user's tokens.
         (15, """
             CREATE INDEX ix_project_keys_project ON project_keys (project_id);

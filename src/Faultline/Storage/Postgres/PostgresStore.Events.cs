@@ -35,6 +35,9 @@ public sealed partial class PostgresStore
         await CopyEventsAsync(connection, fresh, issueIds, cancellationToken);
         // Counting last keeps the issue rows locked only for the end of the transaction.
         var issues = await CountIssuesAsync(connection, transaction, groups, issueIds, cancellationToken);
+        // After the issue rows: every hour row belongs to an issue this transaction has locked, so two
+        // batches never wait for each other's hour rows in opposite orders.
+        await CountHoursAsync(connection, transaction, IssueHour.Of(fresh.Select(e => (issueIds[(e.ProjectId, e.Fingerprint)].Id, e.Event.Timestamp))), cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         var stored = fresh.Select(e => new StoredEvent(e, issueIds[(e.ProjectId, e.Fingerprint)].Id)).ToList();
@@ -195,6 +198,23 @@ public sealed partial class PostgresStore
             changes.Add(new IssueChange(id, g.ProjectId, g.Fingerprint, created, regressed.Contains(id), g.Count));
         }
         return changes;
+    }
+
+    private static async Task CountHoursAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<IssueHour> hours, CancellationToken cancellationToken)
+    {
+        if (hours.Count == 0)
+        {
+            return;
+        }
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO issue_hours (issue_id, hour, events)
+            SELECT * FROM unnest(@issues, @hours, @events)
+            ON CONFLICT (issue_id, hour) DO UPDATE SET events = issue_hours.events + excluded.events
+            """, connection, transaction);
+        command.Parameters.AddWithValue("issues", hours.Select(h => h.IssueId).ToArray());
+        command.Parameters.AddWithValue("hours", hours.Select(h => h.Hour).ToArray());
+        command.Parameters.AddWithValue("events", hours.Select(h => h.Events).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task CopyEventsAsync(NpgsqlConnection connection, List<PreparedEvent> events, Dictionary<(long, string), (long Id, bool Created)> issues, CancellationToken cancellationToken)

@@ -118,6 +118,7 @@ public sealed partial class PostgresStore(NpgsqlDataSource dataSource) : SqlStor
                 await transaction.RollbackAsync(cancellationToken);
             }
         }
+        await PruneIssueHoursAsync(now, cancellationToken);
     }
 
     public static string PartitionName(DateTime day) =>

@@ -112,6 +112,17 @@ internal static class SqliteSchema
         (10, """
             ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0;
             """),
+        // Events per issue and UTC hour of their timestamp (microseconds at the hour's start), added with each
+        // stored batch: sparklines and issue charts read these rows instead of counting events (IssueHour).
+        (11, """
+            CREATE TABLE issue_hours (
+                issue_id INTEGER NOT NULL,
+                hour INTEGER NOT NULL,
+                events INTEGER NOT NULL,
+                PRIMARY KEY (issue_id, hour)) WITHOUT ROWID;
+            INSERT INTO issue_hours (issue_id, hour, events)
+                SELECT issue_id, timestamp - (timestamp % 3600000000), count(*) FROM events GROUP BY 1, 2;
+            """),
         // Accounts (15-19): the settings pages list a project's keys and a user's tokens.
         (15, """
             CREATE INDEX ix_project_keys_project ON project_keys (project_id);

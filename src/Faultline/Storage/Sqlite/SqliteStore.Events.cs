@@ -17,6 +17,7 @@ public sealed partial class SqliteStore
         var fresh = await SkipStoredAsync(connection, transaction, events, cancellationToken);
         var issues = await UpsertIssuesAsync(connection, transaction, fresh, cancellationToken);
         var stored = await InsertEventsAsync(connection, transaction, fresh, issues, cancellationToken);
+        await CountHoursAsync(connection, transaction, IssueHour.Of(stored.Select(e => (e.IssueId, e.Event.Event.Timestamp))), cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         return new BatchWriteResult(stored, issues.Values.ToList());
@@ -108,6 +109,30 @@ public sealed partial class SqliteStore
             }
         }
         return changes;
+    }
+
+    private static async Task CountHoursAsync(SqliteConnection connection, SqliteTransaction transaction, List<IssueHour> hours, CancellationToken cancellationToken)
+    {
+        await using var upsert = connection.Command("""
+            INSERT INTO issue_hours (issue_id, hour, events) VALUES (@i, @h, @n)
+            ON CONFLICT (issue_id, hour) DO UPDATE SET events = events + excluded.events
+            """, transaction);
+        var issue = upsert.CreateParameter();
+        issue.ParameterName = "@i";
+        var hour = upsert.CreateParameter();
+        hour.ParameterName = "@h";
+        var events = upsert.CreateParameter();
+        events.ParameterName = "@n";
+        upsert.Parameters.Add(issue);
+        upsert.Parameters.Add(hour);
+        upsert.Parameters.Add(events);
+        foreach (var h in hours)
+        {
+            issue.Value = h.IssueId;
+            hour.Value = Us(h.Hour);
+            events.Value = h.Events;
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     private static async Task<List<StoredEvent>> InsertEventsAsync(SqliteConnection connection, SqliteTransaction transaction, List<PreparedEvent> events, Dictionary<(long, string), IssueChange> issues, CancellationToken cancellationToken)

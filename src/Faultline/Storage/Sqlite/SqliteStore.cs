@@ -117,7 +117,7 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
         }
     }
 
-    public Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task PrepareAheadAsync(DateTimeOffset now, CancellationToken cancellationToken) => PruneIssueHoursAsync(now, cancellationToken);
 
     public int LatestSchemaVersion => SqliteSchema.Migrations.Max(m => m.Version);
 
