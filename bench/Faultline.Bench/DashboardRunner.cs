@@ -197,7 +197,9 @@ public static partial class DashboardRunner
         var ackLatency = new ConcurrentBag<long>();
         var failures = 0L;
         var inFlight = new List<Task>();
-        var random = new Random(7);
+        // Event ids come from this generator: a fixed seed would repeat the previous run's ids on a kept
+        // cluster (--reuse), and the server stores, and so publishes, an id only once.
+        var random = new Random();
         var buffer = new ArrayBufferWriter<byte>(4096);
         var measured = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         using var gate = new SemaphoreSlim(256);

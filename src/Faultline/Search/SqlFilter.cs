@@ -82,7 +82,8 @@ public sealed class SqlFilter(ISearchDialect dialect)
 
     /// <summary>
     /// Adds the conditions on issue rows (alias <paramref name="i"/>). Filters that only events carry
-    /// (environment, release, logger, tags, text) select issues that have at least one matching event.
+    /// (environment, release, logger, tags, text) select issues that have at least one matching event
+    /// (in the time range, when there is one).
     /// </summary>
     public void AddIssueConditions(SearchQuery query, string i, string projectParameter)
     {
@@ -104,6 +105,16 @@ public sealed class SqlFilter(ISearchDialect dialect)
         }
         if (eventConditions.Count > 0)
         {
+            // The matching event must fall in the time range too: "timeout" over 24 h means a matching event
+            // in those 24 h, and the bound keeps the lookup to the range instead of every matching event.
+            if (query.Since is { } eventsSince)
+            {
+                eventConditions.Add($"se.timestamp >= {Parameter(dialect.Timestamp(eventsSince))}");
+            }
+            if (query.Until is { } eventsUntil)
+            {
+                eventConditions.Add($"se.timestamp <= {Parameter(dialect.Timestamp(eventsUntil))}");
+            }
             _conditions.Add($"{i}.id IN (SELECT se.issue_id FROM events se WHERE se.project_id = {projectParameter} AND {string.Join(" AND ", eventConditions)})");
         }
         foreach (var status in query.Statuses)

@@ -130,6 +130,23 @@ public abstract class StoreContractTests(StoreKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_issue_search_with_a_time_range_needs_a_matching_event_inside_the_range()
+    {
+        // One issue (same type and call site): the "alpha" event three days ago, the "beta" event an hour ago.
+        await WriteAsync(
+            EventBuilder.Exception("SocketException", "alpha refused", at: Now.AddDays(-3)),
+            EventBuilder.Exception("SocketException", "beta reset", at: Now.AddHours(-1)));
+        var issue = (await IssuesAsync("SocketException")).Items.Single();
+
+        Assert.Equal(issue.Id, (await IssuesAsync("alpha")).Items.Single().Id);
+        Assert.Empty((await IssuesAsync("alpha since:24h")).Items);
+        Assert.Equal(issue.Id, (await IssuesAsync("beta since:24h")).Items.Single().Id);
+        Assert.Equal(issue.Id, (await IssuesAsync("alpha since:4d")).Items.Single().Id);
+        Assert.Empty((await IssuesAsync("beta age:+2d")).Items);
+        Assert.Equal(issue.Id, (await IssuesAsync("alpha age:+2d")).Items.Single().Id);
+    }
+
+    [Fact]
     public async Task Issue_pages_follow_the_cursor_without_gaps_or_repeats()
     {
         var events = Enumerable.Range(0, 7).Select(i => EventBuilder.Message($"distinct failure {(char)('a' + i)}", at: Now.AddMinutes(-i))).ToArray();
