@@ -35,17 +35,7 @@ public abstract class DockerWatcherTests(StoreKind kind) : IAsyncLifetime
     public async Task Restart_loops_oom_kills_and_failing_health_checks_become_error_events()
     {
         var key = Guid.NewGuid().ToString("N");
-        TestTenant tenant;
-        // The tenant exists before the watching server starts (see DockerLogDriverTests).
-        await using (var setup = RestartableServer.Start(_database, new Dictionary<string, string?>()))
-        {
-            var accounts = setup.Services.GetRequiredService<AccountService>();
-            var email = $"owner-{Guid.NewGuid():N}@docker.test";
-            await accounts.CreateUserAsync(email, "a long enough password", isAdmin: false, default);
-            var created = await accounts.CreateProjectAsync("watch-" + Guid.NewGuid().ToString("N")[..6], "containers", email, default);
-            await setup.Services.GetRequiredService<IAccountStore>().CreateProjectKeyAsync(created.Project.Id, key, DateTimeOffset.UtcNow, default);
-            tenant = new TestTenant(created.Project.Id, created.Key.PublicKey, await accounts.CreateApiTokenAsync(email, "tests", default), created.Dsn);
-        }
+        var tenant = await CreateTenantAsync(_database, key);
         await using var server = RestartableServer.Start(_database, new Dictionary<string, string?>
         {
             ["Faultline:Docker:Watcher:Endpoint"] = DockerEngine.Host,
@@ -95,6 +85,18 @@ public abstract class DockerWatcherTests(StoreKind kind) : IAsyncLifetime
         }, () => "the containers' streams were not listed with their failures");
     }
 
+    /// <summary>A tenant with project key <paramref name="key"/>, created before the watching server starts (see DockerLogDriverTests).</summary>
+    internal static async Task<TestTenant> CreateTenantAsync(TestDatabase database, string key)
+    {
+        await using var setup = RestartableServer.Start(database, new Dictionary<string, string?>());
+        var accounts = setup.Services.GetRequiredService<AccountService>();
+        var email = $"owner-{Guid.NewGuid():N}@docker.test";
+        await accounts.CreateUserAsync(email, "a long enough password", isAdmin: false, default);
+        var created = await accounts.CreateProjectAsync("watch-" + Guid.NewGuid().ToString("N")[..6], "containers", email, default);
+        await setup.Services.GetRequiredService<IAccountStore>().CreateProjectKeyAsync(created.Project.Id, key, DateTimeOffset.UtcNow, default);
+        return new TestTenant(created.Project.Id, created.Key.PublicKey, await accounts.CreateApiTokenAsync(email, "tests", default), created.Dsn);
+    }
+
     private string Container(string name)
     {
         _containers.Add(name);
@@ -110,7 +112,7 @@ public abstract class DockerWatcherTests(StoreKind kind) : IAsyncLifetime
     private static List<string?> LastLines(JsonElement e) =>
         [.. e.GetProperty("event").GetProperty("extra").GetProperty("last_lines").EnumerateArray().Select(l => l.GetString())];
 
-    private static async Task<JsonElement> WaitForEventAsync(HttpClient api, long projectId, string container, string dockerEvent)
+    internal static async Task<JsonElement> WaitForEventAsync(HttpClient api, long projectId, string container, string dockerEvent)
     {
         var found = default(JsonElement);
         var seen = new List<string>();
@@ -126,7 +128,7 @@ public abstract class DockerWatcherTests(StoreKind kind) : IAsyncLifetime
         return found;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<string> failure)
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<string> failure)
     {
         var deadline = DateTimeOffset.UtcNow.AddSeconds(45);
         while (!await condition())
