@@ -1,9 +1,6 @@
-using System.Data.Common;
 using System.Globalization;
 using Faultline.Docker;
 using Faultline.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace Faultline.Tests.Docker;
 
@@ -57,11 +54,7 @@ public abstract class CriticalStreamTests(StoreKind kind) : IAsyncLifetime
 
     private async Task<bool> KeepUntilReviewedAsync(long issueId)
     {
-        var database = _h.App.Database;
-        await using DbConnection connection = database.Kind == StoreKind.Sqlite
-            ? new SqliteConnection($"Data Source={database.SqlitePath}")
-            : new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await _h.App.Database.OpenConnectionAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT keep_until_reviewed FROM issues WHERE id = {issueId}";
         return Convert.ToBoolean(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);

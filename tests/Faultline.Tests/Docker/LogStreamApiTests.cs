@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -6,8 +5,6 @@ using System.Text.Json;
 using Faultline.Docker;
 using Faultline.Tests.Dashboard;
 using Faultline.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace Faultline.Tests.Docker;
 
@@ -290,11 +287,7 @@ public abstract class LogStreamApiTests(StoreKind kind) : IAsyncLifetime
 
     private async Task<bool> KeepUntilReviewedAsync(long issueId)
     {
-        var database = _h.App.Database;
-        await using DbConnection connection = database.Kind == StoreKind.Sqlite
-            ? new SqliteConnection($"Data Source={database.SqlitePath}")
-            : new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await _h.App.Database.OpenConnectionAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT keep_until_reviewed FROM issues WHERE id = {issueId}";
         return Convert.ToBoolean(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);

@@ -1,11 +1,8 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Faultline.Docker;
 using Faultline.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace Faultline.Tests.Docker;
 
@@ -76,10 +73,7 @@ public abstract class SyslogPipeliningTests(StoreKind kind) : IAsyncLifetime
     private async Task<List<string>> MessagesAsync(string word)
     {
         var database = _h.App.Database;
-        await using DbConnection connection = database.Kind == StoreKind.Sqlite
-            ? new SqliteConnection($"Data Source={database.SqlitePath}")
-            : new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await database.OpenConnectionAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = database.Kind == StoreKind.Sqlite
             ? $"SELECT message FROM events WHERE message LIKE '%{word}%' ORDER BY row_id"

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Faultline.Storage;
 using Faultline.Storage.Postgres;
 using Faultline.Storage.Sqlite;
@@ -57,6 +58,16 @@ public sealed class TestDatabase : IAsyncDisposable
         }
         var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name };
         return new TestDatabase(kind, null, builder.ConnectionString, name);
+    }
+
+    /// <summary>An open connection to this database, for tests that read or change rows behind the store.</summary>
+    public async Task<DbConnection> OpenConnectionAsync()
+    {
+        DbConnection connection = Kind == StoreKind.Sqlite
+            ? new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={SqlitePath}")
+            : new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
     }
 
     /// <summary>A migrated store on this database.</summary>
