@@ -11,7 +11,7 @@ public sealed partial class SqliteStore
 
     public async Task<BatchWriteResult> WriteBatchAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
+        await using var connection = await OpenWriterAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
 
         var fresh = await SkipStoredAsync(connection, transaction, events, cancellationToken);
