@@ -17,7 +17,7 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
     /// <summary>
     /// Page cache of the writer's connections (KiB). A batch of up to 2,000 events dirties more pages than
     /// SQLite's default 2 MB cache holds; spilled pages are written to the WAL again each time the batch
-    /// touches them: measured, 2,000-line syslog batches cost 147 µs per event with the default, 122 µs with this.
+    /// touches them: measured on tmpfs, writer time per event of 2,000-line syslog batches fell from 147 to 122 µs.
     /// </summary>
     private const int WriterCacheKib = 32 * 1024;
 
