@@ -152,7 +152,7 @@ public static class SyslogRunner
     {
         var start = DateTimeOffset.UtcNow;
         var bodies = messages.Select((m, i) => (Message: m, Time: LineTime(start, i).ToString("O", CultureInfo.InvariantCulture))).Chunk(batch).Select(chunk => "[" + string.Join(',', chunk.Select(line =>
-            $$$"""{"message":"{{{line.Message}}}","level":"{{{(line.Message.StartsWith("ERROR", StringComparison.Ordinal) ? "error" : "info")}}}","timestamp":"{{{line.Time}}}","logger":"shop/0123456789ab","server_name":"benchhost","tags":{"container_name":"shop","container_id":"0123456789ab","log_source":"syslog"}}""")) + "]").ToArray();
+            $$$"""{"message":"{{{line.Message}}}","level":"{{{(line.Message.StartsWith("ERROR", StringComparison.Ordinal) ? "error" : "info")}}}","timestamp":"{{{line.Time}}}","logger":"shop/0123456789ab","server_name":"benchhost","tags":{"container_name":"shop","container_id":"0123456789ab","host":"benchhost","log_source":"syslog","listener":"bench"}}""")) + "]").ToArray();
         var next = -1;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>

@@ -60,7 +60,9 @@ public sealed class ContainerEvents(DockerOptions options, IngestOptions ingest)
         var message = Truncate(line.Message, ingest.MaxMessageLength) ?? "";
         return new FaultlineEvent
         {
-            EventId = Guid.NewGuid(),
+            // Time-ordered like native ids: a random id lands anywhere in the store's unique (event_id, project)
+            // index, and a batch of them dirties far more index pages than the same batch of ordered ids.
+            EventId = Guid.CreateVersion7(receivedAt),
             Timestamp = timestamp,
             Level = level,
             Message = message,

@@ -20,7 +20,7 @@ public static class SelfReportEvent
         chain.Reverse();
         return new FaultlineEvent
         {
-            EventId = Guid.NewGuid(),
+            EventId = Guid.CreateVersion7(),
             Timestamp = item.At,
             Level = EventLevel.Error,
             Message = item.Message,
