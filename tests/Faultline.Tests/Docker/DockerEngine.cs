@@ -21,11 +21,14 @@ public static class DockerEngine
         : throw new InvalidOperationException($"The Docker tests need {HostVariable} (a dockerd endpoint with the image {Image}); ./test.sh starts one with scripts/docker.sh.");
 
     /// <summary>Runs /usr/bin/docker against the test engine; returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAsync(params string[] arguments) => RunOnAsync(Host, arguments);
+
+    /// <summary>Runs /usr/bin/docker against the engine at <paramref name="host"/>.</summary>
+    public static async Task<(int ExitCode, string Output)> RunOnAsync(string host, params string[] arguments)
     {
         var start = new ProcessStartInfo("/usr/bin/docker") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-H");
-        start.ArgumentList.Add(Host);
+        start.ArgumentList.Add(host);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
