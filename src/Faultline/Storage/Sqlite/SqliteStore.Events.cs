@@ -20,6 +20,7 @@ public sealed partial class SqliteStore
         await CountHoursAsync(connection, transaction, IssueHour.Of(stored.Select(e => (e.IssueId, e.Event.Event.Timestamp))), cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
+        CheckpointIfWalIsLong(connection);
         return new BatchWriteResult(stored, issues.Values.ToList());
     }
 

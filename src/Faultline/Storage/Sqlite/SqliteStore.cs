@@ -45,18 +45,56 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
         _checkpoints = new Timer(_ => Checkpoint(), null, CheckpointInterval, CheckpointInterval);
     }
 
+    /// <summary>
+    /// WAL frames (pages) after which the writer checkpoints itself between two batches. Under sustained
+    /// ingest the timer's checkpoint never catches up with the frames appended while it copies, so the WAL
+    /// is never restarted and grows without end (448 MB after 12 s of native ingest, measured), on disk and in
+    /// the WAL index every lookup searches. Run by the only writer, the checkpoint catches up and the next
+    /// batch starts the WAL again from its beginning (16,384 frames is about 64 MB).
+    /// </summary>
+    private const int MaxWalFrames = 16 * 1024;
+
+    private int _walFrames;
+
     private void Checkpoint()
     {
         try
         {
             using var connection = new SqliteConnection(_connectionString);
             connection.Open();
-            using var command = connection.Command("PRAGMA wal_checkpoint(PASSIVE)");
-            command.ExecuteNonQuery();
+            RunCheckpoint(connection);
         }
         catch (SqliteException)
         {
             // Busy or not yet created: the next tick checkpoints what this one could not.
+        }
+    }
+
+    /// <summary>PRAGMA wal_checkpoint(PASSIVE); remembers the WAL's length in frames that it reports.</summary>
+    private void RunCheckpoint(SqliteConnection connection)
+    {
+        using var command = connection.Command("PRAGMA wal_checkpoint(PASSIVE)");
+        using var reader = command.ExecuteReader();
+        if (reader.Read() && reader.GetInt32(0) == 0)
+        {
+            Volatile.Write(ref _walFrames, reader.GetInt32(1));
+        }
+    }
+
+    /// <summary>Called by the writer after a commit, on its connection: checkpoints when the WAL has grown too long.</summary>
+    private void CheckpointIfWalIsLong(SqliteConnection writer)
+    {
+        if (Volatile.Read(ref _walFrames) <= MaxWalFrames)
+        {
+            return;
+        }
+        try
+        {
+            RunCheckpoint(writer);
+        }
+        catch (SqliteException)
+        {
+            // Busy: the timer or the next batch tries again.
         }
     }
 
@@ -67,7 +105,9 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
     private async Task<SqliteConnection> OpenWriterAsync(CancellationToken cancellationToken)
     {
         var connection = await OpenAsync(_writerConnectionString, cancellationToken);
-        await using var cache = connection.Command($"PRAGMA cache_size=-{WriterCacheKib}");
+        // temp_store=MEMORY: a batch's statement journal and temporary b-trees stay in memory instead of
+        // a new file under /var/tmp per batch.
+        await using var cache = connection.Command($"PRAGMA cache_size=-{WriterCacheKib}; PRAGMA temp_store=MEMORY;");
         await cache.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
