@@ -8,7 +8,11 @@ namespace Faultline.Accounts;
 public sealed record CreatedProject(OrganizationRecord Organization, ProjectRecord Project, ProjectKeyRecord Key, string Dsn);
 
 /// <summary>Account operations shared by the command line and (later) the dashboard.</summary>
-public sealed partial class AccountService(IAccountStore store, TimeProvider time, IOptions<FaultlineOptions> options)
+public sealed partial class AccountService(
+    IAccountStore store,
+    TimeProvider time,
+    IOptions<FaultlineOptions> options,
+    IOptions<Operations.SelfReport.SelfReportOptions> selfReport)
 {
     private static readonly PasswordHasher<UserRecord> Hasher = new();
     public const int MinPasswordLength = 12;
@@ -29,7 +33,13 @@ public sealed partial class AccountService(IAccountStore store, TimeProvider tim
             throw new AccountException($"A user with email {email} already exists.");
         }
         var placeholder = new UserRecord(0, email, string.Empty, isAdmin, time.GetUtcNow());
-        return await store.CreateUserAsync(email, Hasher.HashPassword(placeholder, password), isAdmin, time.GetUtcNow(), cancellationToken);
+        var user = await store.CreateUserAsync(email, Hasher.HashPassword(placeholder, password), isAdmin, time.GetUtcNow(), cancellationToken);
+        if (isAdmin && await store.FindOrganizationAsync(Slug(selfReport.Value.Organization), cancellationToken) is { } internalOrganization)
+        {
+            // The internal organization (Faultline's own errors) is owned by every admin, also one added after it was created.
+            await store.AddMemberAsync(internalOrganization.Id, user.Id, "owner", cancellationToken);
+        }
+        return user;
     }
 
     public async Task<UserRecord?> VerifyPasswordAsync(string email, string password, CancellationToken cancellationToken)

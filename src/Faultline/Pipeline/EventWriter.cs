@@ -90,11 +90,13 @@ public sealed partial class EventWriter : BackgroundService
             var events = batch.Count == 1 ? batch[0].Events : batch.SelectMany(r => r.Events).ToList();
             var result = await _store.WriteBatchAsync(events, CancellationToken.None);
             _metrics.BatchCommitted(eventCount, result.Stored.Count, Stopwatch.GetElapsedTime(started));
+            // Observers first: once a request is answered, its events are already queued for alerts
+            // and live tail (a caller that then waits for the alert evaluator to be idle sees them).
+            Publish(result);
             foreach (var request in batch)
             {
                 request.Completion.TrySetResult(result);
             }
-            Publish(result);
         }
         catch (Exception e) when (batch.Count > 1 && !IsUnavailable(e))
         {

@@ -24,6 +24,7 @@ public interface IAccountStore
     Task<UserRecord> CreateUserAsync(string email, string passwordHash, bool isAdmin, DateTimeOffset now, CancellationToken cancellationToken);
     Task<UserRecord?> FindUserByEmailAsync(string email, CancellationToken cancellationToken);
     Task<IReadOnlyList<UserRecord>> ListAdminsAsync(CancellationToken cancellationToken);
+    Task<OrganizationRecord?> FindOrganizationAsync(string slug, CancellationToken cancellationToken);
     Task<(OrganizationRecord Organization, bool Created)> GetOrCreateOrganizationAsync(string slug, string name, DateTimeOffset now, CancellationToken cancellationToken);
     Task AddMemberAsync(long organizationId, long userId, string role, CancellationToken cancellationToken);
     Task<ProjectRecord> CreateProjectAsync(long organizationId, string name, string slug, DateTimeOffset now, CancellationToken cancellationToken);

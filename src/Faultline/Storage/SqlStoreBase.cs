@@ -68,6 +68,16 @@ public abstract partial class SqlStoreBase
         return users;
     }
 
+    public async Task<OrganizationRecord?> FindOrganizationAsync(string slug, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var select = connection.Command("SELECT id, slug, name, created_at FROM organizations WHERE slug = @s").With("@s", slug);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new OrganizationRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), ReadTime(reader, 3))
+            : null;
+    }
+
     public async Task<(OrganizationRecord Organization, bool Created)> GetOrCreateOrganizationAsync(string slug, string name, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);

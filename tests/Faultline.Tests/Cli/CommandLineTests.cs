@@ -127,7 +127,7 @@ public abstract class CommandLineTests(StoreKind kind) : IAsyncLifetime
         user.AssertSucceeded();
         Assert.False(user.Json().GetProperty("isAdmin").GetBoolean());
         var store = await _database.OpenStoreAsync();
-        var accounts = new AccountService(store, TimeProvider.System, Options.Create(new FaultlineOptions()));
+        var accounts = new AccountService(store, TimeProvider.System, Options.Create(new FaultlineOptions()), Options.Create(new Faultline.Operations.SelfReport.SelfReportOptions()));
         Assert.NotNull(await accounts.VerifyPasswordAsync("stdin@example.com", password, default));
         Assert.Null(await accounts.VerifyPasswordAsync("stdin@example.com", password + "\n", default));
     }

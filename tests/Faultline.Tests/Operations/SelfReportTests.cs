@@ -108,6 +108,29 @@ public abstract class SelfReportTests(StoreKind kind)
     }
 
     [Fact]
+    public async Task An_admin_created_after_the_internal_project_exists_sees_it()
+    {
+        await using var server = await StartAsync();
+        await server.Factory.CreateClient().GetAsync("/test/boom");
+        await WaitUntilAsync(() => server.Reporter.Sent >= 1, "the report to be stored");
+        var key = await server.Factory.Services.GetRequiredService<IOperationsStore>().FindProjectKeyBySlugAsync("faultline-internal", "faultline", default);
+        Assert.NotNull(key);
+
+        var accounts = server.Factory.Services.GetRequiredService<Faultline.Accounts.AccountService>();
+        await accounts.CreateUserAsync("late-admin@self.test", "a long enough password", isAdmin: true, default);
+        await accounts.CreateUserAsync("plain@self.test", "a long enough password", isAdmin: false, default);
+        var api = server.Factory.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await accounts.CreateApiTokenAsync("late-admin@self.test", "tests", default));
+        var projects = await api.GetFromJsonAsync<JsonElement>("/api/v1/projects");
+        Assert.Contains(projects.EnumerateArray(), p => p.GetProperty("id").GetInt64() == key.ProjectId);
+
+        // A user who is not an admin does not join it.
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await accounts.CreateApiTokenAsync("plain@self.test", "tests", default));
+        projects = await api.GetFromJsonAsync<JsonElement>("/api/v1/projects");
+        Assert.DoesNotContain(projects.EnumerateArray(), p => p.GetProperty("id").GetInt64() == key.ProjectId);
+    }
+
+    [Fact]
     public async Task A_failing_background_service_is_reported()
     {
         await using var server = await StartAsync(failingBackgroundService: true);

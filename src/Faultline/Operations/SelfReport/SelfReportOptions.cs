@@ -13,7 +13,7 @@ public sealed class SelfReportOptions
     /// <summary>Public key of an existing project to report into; when empty the internal project below is used, created on first need.</summary>
     public string? ProjectKey { get; set; }
 
-    /// <summary>Organization of the internal project; a new one gets every server admin as owner.</summary>
+    /// <summary>Organization of the internal project; every server admin is its owner, also one created after it.</summary>
     [Required]
     public string Organization { get; set; } = "faultline-internal";
 
