@@ -95,7 +95,7 @@ internal static class SqliteSchema
             CREATE INDEX ix_events_environment ON events (project_id, environment, timestamp);
             CREATE INDEX ix_events_release ON events (project_id, release, timestamp);
             CREATE INDEX ix_events_received ON events (received_at);
-            -- Full-text index over message and exception, kept in step with events by triggers.
+            -- Full-text index over message and exception, kept in step with events by triggers (the insert trigger is replaced in 41).
             CREATE VIRTUAL TABLE events_fts USING fts5(
                 message, exception_type, exception_value,
                 content='events', content_rowid='row_id', tokenize='unicode61');
@@ -281,6 +281,11 @@ internal static class SqliteSchema
                 last_seen INTEGER NOT NULL,
                 PRIMARY KEY (stream_id, issue_id));
             CREATE INDEX ix_log_stream_issues_issue ON log_stream_issues (issue_id);
+            """),
+        // The full-text index is filled by the writers, one statement per write (SqliteStore.TextIndexInsertSql):
+        // through the per-row trigger FTS5 wrote and merged one index segment per event.
+        (41, """
+            DROP TRIGGER IF EXISTS events_fts_insert;
             """),
     ];
 }

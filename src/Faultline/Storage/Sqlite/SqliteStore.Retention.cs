@@ -79,6 +79,8 @@ public sealed partial class SqliteStore : IRetentionStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var lastRow = connection.Command("SELECT coalesce(max(row_id), 0) FROM events", transaction);
+        var lastRowId = Convert.ToInt64(await lastRow.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         await using var insert = connection.Command("""
             INSERT INTO events (project_id, event_id, issue_id, received_at, timestamp, level, environment, release, logger,
                                 message, exception_type, exception_value, tags, payload, restored_at)
@@ -95,6 +97,8 @@ public sealed partial class SqliteStore : IRetentionStore
                 .With("@tags", e.Tags).With("@payload", e.Payload).With("@restored", Us(restoredAt));
             restored += await insert.ExecuteNonQueryAsync(cancellationToken);
         }
+        await using var index = connection.Command(TextIndexInsertSql, transaction).With("@after", lastRowId);
+        await index.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return restored;
     }

@@ -56,6 +56,19 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
 
     private int _walFrames;
 
+    /// <summary>The batching writer's connection and statements; one batch at a time.</summary>
+    private readonly SemaphoreSlim _writerLock = new(1, 1);
+    private SqliteWriterSession? _writer;
+
+    /// <summary>
+    /// Indexes the text of the events inserted after row @after. Run once per write, at its end: FTS5 writes
+    /// its pending terms out at every statement savepoint, so a per-row trigger wrote one segment per event.
+    /// </summary>
+    internal const string TextIndexInsertSql = """
+        INSERT INTO events_fts (rowid, message, exception_type, exception_value)
+        SELECT row_id, message, exception_type, exception_value FROM events WHERE row_id > @after
+        """;
+
     private void Checkpoint()
     {
         try
@@ -98,7 +111,12 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
         }
     }
 
-    public void Dispose() => _checkpoints.Dispose();
+    public void Dispose()
+    {
+        _checkpoints.Dispose();
+        _writer?.Dispose();
+        _writerLock.Dispose();
+    }
 
     private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => OpenAsync(_connectionString, cancellationToken);
 
