@@ -19,6 +19,9 @@ public abstract partial class SqlStoreBase
 
     protected abstract Guid ReadEventId(DbDataReader reader, int ordinal);
 
+    /// <summary>An event's payload JSON (SQLite stores it compressed).</summary>
+    protected virtual string ReadPayload(DbDataReader reader, int ordinal) => reader.GetString(ordinal);
+
     /// <summary>SQL giving the 0-based bucket number of <c>e.timestamp</c>, from parameters @since and @interval.</summary>
     protected abstract string BucketExpression { get; }
 
@@ -228,7 +231,7 @@ public abstract partial class SqlStoreBase
             events.Add(new EventRecord(
                 ReadEventId(reader, 0), reader.GetInt64(1), reader.GetInt64(2), ReadTime(reader, 3), ReadTime(reader, 4),
                 (EventLevel)reader.GetInt32(5), reader.NullableString(6), reader.NullableString(7), reader.NullableString(8),
-                reader.NullableString(9), reader.NullableString(10), reader.NullableString(11), reader.GetString(12)));
+                reader.NullableString(9), reader.NullableString(10), reader.NullableString(11), ReadPayload(reader, 12)));
         }
         return events;
     }

@@ -199,7 +199,7 @@ public abstract partial class SqlStoreBase
     protected ArchivedEvent ReadArchivedEvent(DbDataReader reader) => new(
         ReadEventId(reader, 0), reader.GetInt64(1), reader.GetInt64(2), ReadTime(reader, 3), ReadTime(reader, 4), (EventLevel)reader.GetInt32(5),
         reader.NullableString(6), reader.NullableString(7), reader.NullableString(8), reader.NullableString(9),
-        reader.NullableString(10), reader.NullableString(11), reader.GetString(12), reader.GetString(13));
+        reader.NullableString(10), reader.NullableString(11), reader.GetString(12), ReadPayload(reader, 13));
 
     public async Task MarkArchiveBatchAsync(long batchId, ArchiveBatchState state, ArchiveObjectInfo? info, DateTimeOffset now, CancellationToken cancellationToken)
     {

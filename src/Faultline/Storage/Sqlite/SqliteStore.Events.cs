@@ -1,4 +1,3 @@
-using System.Text;
 using Faultline.Events;
 
 namespace Faultline.Storage.Sqlite;
@@ -128,7 +127,7 @@ public sealed partial class SqliteStore
             SqliteWriterSession.Bind(session.EventInsert,
                 e.ProjectId, e.Event.EventId.ToString("N"), issueId, Us(e.ReceivedAt), Us(e.Event.Timestamp), (int)e.Event.Level,
                 e.Event.Environment, e.Event.Release, e.Event.Logger, e.Event.Message, exception?.Type, exception?.Value,
-                EventJson.SerializeTags(e.Event.Tags), Encoding.UTF8.GetString(e.PayloadJson)).ExecuteNonQuery();
+                EventJson.SerializeTags(e.Event.Tags), SqlitePayload.Compress(e.PayloadJson)).ExecuteNonQuery();
             stored.Add(new StoredEvent(e, issueId));
         }
         return stored;

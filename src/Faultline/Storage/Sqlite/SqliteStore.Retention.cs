@@ -94,7 +94,7 @@ public sealed partial class SqliteStore : IRetentionStore
             insert.With("@p", e.ProjectId).With("@e", e.EventId.ToString("N")).With("@i", e.IssueId).With("@r", Us(e.ReceivedAt))
                 .With("@t", Us(e.Timestamp)).With("@l", (int)e.Level).With("@env", e.Environment).With("@rel", e.Release)
                 .With("@log", e.Logger).With("@msg", e.Message).With("@xt", e.ExceptionType).With("@xv", e.ExceptionValue)
-                .With("@tags", e.Tags).With("@payload", e.Payload).With("@restored", Us(restoredAt));
+                .With("@tags", e.Tags).With("@payload", SqlitePayload.Compress(System.Text.Encoding.UTF8.GetBytes(e.Payload))).With("@restored", Us(restoredAt));
             restored += await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         await using var index = connection.Command(TextIndexInsertSql, transaction).With("@after", lastRowId);

@@ -213,6 +213,8 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
 
     protected override Guid ReadEventId(DbDataReader reader, int ordinal) => Guid.ParseExact(reader.GetString(ordinal), "N");
 
+    protected override string ReadPayload(DbDataReader reader, int ordinal) => SqlitePayload.Read(reader, ordinal);
+
     protected override string BucketExpression => "(e.timestamp - @since) / @interval";
 
     protected override object DbInterval(TimeSpan interval) => interval.Ticks / 10;
