@@ -71,6 +71,11 @@ public abstract partial class SqlStoreBase
     public async Task<OrganizationRecord?> FindOrganizationAsync(string slug, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await FindOrganizationAsync(connection, slug, cancellationToken);
+    }
+
+    private async Task<OrganizationRecord?> FindOrganizationAsync(DbConnection connection, string slug, CancellationToken cancellationToken)
+    {
         await using var select = connection.Command("SELECT id, slug, name, created_at FROM organizations WHERE slug = @s").With("@s", slug);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
@@ -85,10 +90,9 @@ public abstract partial class SqlStoreBase
             "INSERT INTO organizations (slug, name, created_at) VALUES (@s, @n, @t) ON CONFLICT (slug) DO NOTHING RETURNING id")
             .With("@s", slug).With("@n", name).With("@t", Db(now));
         var created = await insert.ExecuteScalarAsync(cancellationToken) is not null;
-        await using var select = connection.Command("SELECT id, slug, name, created_at FROM organizations WHERE slug = @s").With("@s", slug);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (new OrganizationRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), ReadTime(reader, 3)), created);
+        var organization = await FindOrganizationAsync(connection, slug, cancellationToken)
+            ?? throw new InvalidOperationException($"Organization {slug} was neither inserted nor found.");
+        return (organization, created);
     }
 
     public async Task AddMemberAsync(long organizationId, long userId, string role, CancellationToken cancellationToken)

@@ -79,7 +79,7 @@ public sealed partial class SqliteStore : IRetentionStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        await using var lastRow = connection.Command("SELECT coalesce(max(row_id), 0) FROM events", transaction);
+        await using var lastRow = connection.Command(LastRowIdSql, transaction);
         var lastRowId = Convert.ToInt64(await lastRow.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         await using var insert = connection.Command("""
             INSERT INTO events (project_id, event_id, issue_id, received_at, timestamp, level, environment, release, logger,

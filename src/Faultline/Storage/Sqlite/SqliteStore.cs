@@ -64,6 +64,8 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
     /// Indexes the text of the events inserted after row @after. Run once per write, at its end: FTS5 writes
     /// its pending terms out at every statement savepoint, so a per-row trigger wrote one segment per event.
     /// </summary>
+    internal const string LastRowIdSql = "SELECT coalesce(max(row_id), 0) FROM events";
+
     internal const string TextIndexInsertSql = """
         INSERT INTO events_fts (rowid, message, exception_type, exception_value)
         SELECT row_id, message, exception_type, exception_value FROM events WHERE row_id > @after

@@ -9,6 +9,8 @@ namespace Faultline.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteWriterSession : IDisposable
 {
+    private readonly SqliteCommand[] _all;
+
     private SqliteWriterSession(SqliteConnection connection)
     {
         Connection = connection;
@@ -40,8 +42,9 @@ internal sealed class SqliteWriterSession : IDisposable
                                 message, exception_type, exception_value, tags, payload)
             VALUES (@p, @e, @i, @r, @t, @l, @env, @rel, @log, @msg, @xt, @xv, @tags, @payload)
             """, "@p", "@e", "@i", "@r", "@t", "@l", "@env", "@rel", "@log", "@msg", "@xt", "@xv", "@tags", "@payload");
-        LastRowId = Prepare("SELECT coalesce(max(row_id), 0) FROM events");
+        LastRowId = Prepare(SqliteStore.LastRowIdSql);
         TextIndexInsert = Prepare(SqliteStore.TextIndexInsertSql, "@after");
+        _all = [EventExists, IssueFind, IssueUpdate, IssueInsert, HourUpsert, EventInsert, LastRowId, TextIndexInsert];
     }
 
     public SqliteConnection Connection { get; }
@@ -61,7 +64,7 @@ internal sealed class SqliteWriterSession : IDisposable
     public SqliteTransaction Begin()
     {
         var transaction = Connection.BeginTransaction();
-        foreach (var command in new[] { EventExists, IssueFind, IssueUpdate, IssueInsert, HourUpsert, EventInsert, LastRowId, TextIndexInsert })
+        foreach (var command in _all)
         {
             command.Transaction = transaction;
         }
@@ -91,7 +94,7 @@ internal sealed class SqliteWriterSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { EventExists, IssueFind, IssueUpdate, IssueInsert, HourUpsert, EventInsert, LastRowId, TextIndexInsert })
+        foreach (var command in _all)
         {
             command.Dispose();
         }
