@@ -118,15 +118,27 @@ bench() { dotnet "$out/bench/faultline-bench.dll" "$@"; }
 
 # Runs one measurement in the background and waits for it, so that Ctrl-C or a TERM reaches the
 # trap at once instead of after the run; appends its JSON line to the results either way.
+# Events the server newly stored so far (duplicates excluded), from its /metrics.
+stored_events() { curl -s -m 5 "$1/metrics" | awk '/^faultline_events_stored_total/ { s += $2 } END { printf "%d", s }'; }
+
 measure() {
   local step=$1; shift
-  local rc=0
+  local rc=0 before after acknowledged
+  before=$(stored_events "$url")
   dotnet "$out/bench/faultline-bench.dll" "$@" >"$run_dir/step.json" &
   bench_pid=$!
   wait "$bench_pid" || rc=$?
   bench_pid=""
   cat "$run_dir/step.json" >>"$results"
   [ "$rc" = 0 ] || log "$step: the load generator exited with $rc (failed run or non-2xx answers)"
+  # A run must store what it measures: acknowledged duplicates (ids sent before) cost the server
+  # only a lookup and would flatter the figures.
+  after=$(stored_events "$url")
+  acknowledged=$(sed -n 's/.*"mode":"ingest".*"target":"\(native\|sentry\)".*"events":\([0-9]*\),.*/\2/p' "$run_dir/step.json")
+  if [ -n "$acknowledged" ]; then
+    log "$step: stored $((after - before)) new events; $acknowledged acknowledged in the measured window"
+    [ $((after - before)) -ge "$acknowledged" ] || log "$step: WARNING: fewer events stored than acknowledged (duplicates were measured)"
+  fi
 }
 server_dll="$server_dir/faultline.dll"
 [ -f "$server_dll" ] || { echo "no $server_dll" >&2; exit 1; }
