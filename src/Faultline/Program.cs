@@ -34,6 +34,7 @@ var app = builder.Build();
 app.UseOperations();
 app.UseSentryPathPrefix();
 app.UseRouting();
+app.UseMiddleware<QueryBindingProblems>();
 app.UseCors();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
 app.UseAuthentication();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting.StaticWebAssets;
 
@@ -34,9 +35,14 @@ public static class DashboardExtensions
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        // Sign-out is a POST with an antiforgery token (binding the form makes the framework check it).
-        app.MapPost("/logout", async (HttpContext context, IFormCollection form) =>
+        // Sign-out is a POST with an antiforgery token: a cross-site form must not sign anyone out.
+        app.MapPost("/logout", async (HttpContext context, IAntiforgery antiforgery) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad request",
+                    detail: "Sign-out needs the form's antiforgery token.");
+            }
             await context.SignOutAsync(DashboardAuthentication.CookieScheme);
             return Results.LocalRedirect("/login");
         }).ExcludeFromDescription();
