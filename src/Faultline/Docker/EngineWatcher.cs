@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -35,13 +36,13 @@ public sealed partial class EngineWatcher(
     /// <summary>True while the event stream is open (tests wait for it).</summary>
     public bool Connected { get; private set; }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        options.Value.Watcher.Endpoint is { Length: > 0 } endpoint ? WatchAsync(endpoint, stoppingToken) : Task.CompletedTask;
+
+    /// <summary>Apart and not inlined: compiling it loads Docker.DotNet, which a server without a Docker endpoint never needs.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private async Task WatchAsync(string endpoint, CancellationToken stoppingToken)
     {
-        var watcher = options.Value.Watcher;
-        if (string.IsNullOrEmpty(watcher.Endpoint))
-        {
-            return;
-        }
         var events = Channel.CreateBounded<Message>(new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
         var containerEvents = new ContainerEvents(options.Value, ingest.Value);
         var consumer = Task.Run(() => ConsumeAsync(events.Reader), CancellationToken.None);
@@ -49,7 +50,7 @@ public sealed partial class EngineWatcher(
         {
             try
             {
-                using var configuration = new DockerClientConfiguration(new Uri(watcher.Endpoint));
+                using var configuration = new DockerClientConfiguration(new Uri(endpoint));
                 using var client = configuration.CreateClient();
                 var parameters = new ContainerEventsParameters
                 {
@@ -61,7 +62,7 @@ public sealed partial class EngineWatcher(
                 }
                 _client = client;
                 Connected = true;
-                LogConnected(logger, watcher.Endpoint);
+                LogConnected(logger, endpoint);
                 await client.System.MonitorEventsAsync(parameters, new ChannelProgress(events.Writer), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -70,7 +71,7 @@ public sealed partial class EngineWatcher(
             }
             catch (Exception e)
             {
-                LogDisconnected(logger, e, watcher.Endpoint);
+                LogDisconnected(logger, e, endpoint);
             }
             finally
             {
@@ -79,7 +80,7 @@ public sealed partial class EngineWatcher(
             }
             try
             {
-                await Task.Delay(watcher.ReconnectDelay, time, stoppingToken);
+                await Task.Delay(options.Value.Watcher.ReconnectDelay, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
