@@ -48,6 +48,7 @@ public sealed partial class SqliteStore
         session.TextIndexInsert.Parameters[0].Value = lastRowId;
         session.TextIndexInsert.ExecuteNonQuery();
         transaction.Commit();
+        BatchCommitted();
         CheckpointIfWalIsLong(session.Connection);
         return new BatchWriteResult(stored, issues.Values.ToList());
     }
