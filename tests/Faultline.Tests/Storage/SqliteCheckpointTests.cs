@@ -57,11 +57,12 @@ public sealed class SqliteCheckpointTests : IAsyncLifetime
         }
 
         // Every page in the database file came through the WAL. Never restarted, the WAL file would hold
-        // them all and every rewrite of them (five times the database file, measured); restarted, it is
-        // reused from its beginning and stays at the longest stretch between two restarts.
+        // them all and every rewrite of them (over five times the database file, measured); restarted, it
+        // is reused from its beginning and stays at the longest stretch between two restarts (here about
+        // 0.8 times the database file: the checkpointer pauses 200 ms after a restart).
         var walLength = new FileInfo(_database.SqlitePath + "-wal").Length;
         var databaseLength = new FileInfo(_database.SqlitePath!).Length;
-        Assert.True(walLength < databaseLength, $"WAL file {walLength:N0} bytes, database file {databaseLength:N0} bytes");
+        Assert.True(walLength < 2 * databaseLength, $"WAL file {walLength:N0} bytes, database file {databaseLength:N0} bytes");
     }
 
     private long CountEventsInDatabaseFileAlone()

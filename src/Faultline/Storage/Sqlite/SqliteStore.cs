@@ -15,10 +15,13 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
     // that commit, 70 to 110 ms every second or two under load (p99 of acknowledgements at 4,000 events/s
     // 60-72 ms, measured). The checkpointer below runs them on a connection of its own, PASSIVE, so they never
     // block the writer: right after a batch's commit, so that it has usually copied every frame before the next
-    // batch begins, which then starts the WAL again from its beginning (p99 at 4,000 events/s 18-22 ms). The
-    // price is peak rate, as the passes' fsyncs compete with the writer's: 13-25 % less with passes at most
-    // 25 ms apart, 22-27 % with a pass after every batch; 50 or 100 ms apart cost as much with a worse p99.
+    // batch begins, which then starts the WAL again from its beginning (p99 at 4,000 events/s ~20 ms).
+    // Passes at most every MinPassSpacing, and none for QuietAfterRestart once the WAL has restarted: each
+    // pass's fsync of the database file competes with the writer's WAL fsyncs, and a page rewritten by many
+    // batches is copied once per pass. Passes 25 ms apart without the quiet time cost 13-25 % of peak rate,
+    // with it none measurable; a longer quiet time (500 ms) doubled p99 again.
     private static readonly TimeSpan MinPassSpacing = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan QuietAfterRestart = TimeSpan.FromMilliseconds(200);
 
     /// <summary>A pass this long after the last one even without a batch, for writes made outside the writer.</summary>
     private static readonly TimeSpan IdleCheckpointInterval = TimeSpan.FromSeconds(1);
@@ -84,12 +87,14 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
         """;
 
     /// <summary>
-    /// Checkpoints right after a batch's commit, at most once per <see cref="MinPassSpacing"/>, and after
-    /// <see cref="IdleCheckpointInterval"/> without a batch.
+    /// Checkpoints right after a batch's commit, at most once per <see cref="MinPassSpacing"/>, none for
+    /// <see cref="QuietAfterRestart"/> after the WAL restarted, and after <see cref="IdleCheckpointInterval"/>
+    /// without a batch.
     /// </summary>
     private async Task RunCheckpointerAsync()
     {
         SqliteConnection? connection = null;
+        var walFramesBefore = 0;
         try
         {
             while (true)
@@ -102,10 +107,18 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
                     return;
                 }
                 var started = Environment.TickCount64;
+                var pause = MinPassSpacing;
                 try
                 {
                     connection ??= await OpenAsync(_stopping.Token);
                     RunCheckpoint(connection);
+                    var walFrames = Volatile.Read(ref _walFrames);
+                    if (walFrames < walFramesBefore)
+                    {
+                        // A batch restarted the WAL after the last pass copied it all: let frames gather.
+                        pause = QuietAfterRestart;
+                    }
+                    walFramesBefore = walFrames;
                 }
                 catch (OperationCanceledException)
                 {
@@ -117,7 +130,7 @@ public sealed partial class SqliteStore : SqlStoreBase, IFaultlineStore, IDispos
                     connection?.Dispose();
                     connection = null;
                 }
-                var pause = MinPassSpacing - TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
+                pause -= TimeSpan.FromMilliseconds(Environment.TickCount64 - started);
                 if (pause > TimeSpan.Zero)
                 {
                     try
